@@ -80,7 +80,12 @@ export interface SecuritySnapshot {
 }
 
 /** Why a re-key happened. */
-export type RekeyReason = 'interval' | 'bytes' | 'manual' | 'remote' | 'policy';
+/**
+ * Why a re-key happened: `interval` and `bytes` are the schedule, `manual` is `call.rekey()`,
+ * `remote` is the other side's request, `policy` a rule whose action is `rekey`, and `recovery`
+ * the current connection failing (a new one replaces it instead of dropping the call).
+ */
+export type RekeyReason = 'interval' | 'bytes' | 'manual' | 'remote' | 'policy' | 'recovery';
 
 /** Evidence of one completed re-key, emitted as `rekey` on both sides. */
 export interface RekeyReport {

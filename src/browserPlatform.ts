@@ -1,0 +1,43 @@
+import adapter from 'webrtc-adapter';
+import type { Platform } from './platform.js';
+
+function randomId(): string {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function playMuted(track: MediaStreamTrack): () => void {
+  if (typeof document === 'undefined') return () => undefined;
+  const element = document.createElement('audio');
+  element.muted = true;
+  element.srcObject = new MediaStream([track]);
+  // A rejected play() (autoplay policy) only means the keep-alive did not start; WebAudio may
+  // still get the track, so there is nothing to report here.
+  element.play().catch(() => undefined);
+  return () => {
+    element.pause();
+    element.srcObject = null;
+  };
+}
+
+/** The real browser platform. Created lazily so importing the SDK touches nothing. */
+export function browserPlatform(): Platform {
+  const details = adapter.browserDetails;
+  return {
+    RTCPeerConnection: globalThis.RTCPeerConnection,
+    MediaStream: globalThis.MediaStream,
+    createAudioContext: () => {
+      const Ctor = globalThis.AudioContext ?? (globalThis as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
+      return Ctor ? new Ctor({ latencyHint: 'interactive' }) : null;
+    },
+    playMuted,
+    setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+    clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+    now: () => Date.now(),
+    randomFraction: () => Math.random(),
+    randomId,
+    engine: { name: details.browser ?? 'unknown', version: typeof details.version === 'number' ? details.version : null },
+  };
+}
