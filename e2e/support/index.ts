@@ -1,0 +1,5 @@
+export * from './browsers';
+export * from './call';
+export * from './fixtures';
+export * from './signaling';
+export type * from './page-globals';
