@@ -15,6 +15,7 @@ export interface PageCallOptions {
   rtcConfiguration?: RTCConfiguration;
   policy?: Record<string, unknown>;
   statsIntervalMs?: number;
+  rekey?: false | Record<string, unknown>;
   /** Frequency of the page's oscillator tone. Not a SecureCall option. */
   toneHz?: number;
 }
