@@ -83,7 +83,8 @@ export class Generation extends EventEmitter<GenerationEvents> {
     for (const track of tracks) {
       this.pc.addTransceiver(track, { direction: 'sendrecv', streams: stream ? [stream] : [] });
     }
-    if (!tracks.some((t) => t.kind === 'audio')) this.pc.addTransceiver('audio', { direction: 'recvonly' });
+    if (!tracks.some((t) => t.kind === 'audio'))
+      this.pc.addTransceiver('audio', { direction: 'recvonly' });
     await this.pc.setLocalDescription();
     return this.completeLocalDescription();
   }
@@ -172,7 +173,11 @@ export class Generation extends EventEmitter<GenerationEvents> {
   /** The peer sends audio if its description has an audio section that sends. */
   private remoteSendsAudio(): boolean {
     const sdp = this.pc.remoteDescription?.sdp ?? '';
-    return sdp.split(/^m=/m).some((section) => section.startsWith('audio') && /^a=(sendrecv|sendonly)\s*$/m.test(section));
+    return sdp
+      .split(/^m=/m)
+      .some(
+        (section) => section.startsWith('audio') && /^a=(sendrecv|sendonly)\s*$/m.test(section),
+      );
   }
 
   private pollForMedia(): void {
@@ -192,7 +197,8 @@ export class Generation extends EventEmitter<GenerationEvents> {
       } catch {
         // getStats on a connection closing under us: the state check below ends the loop.
       }
-      if (this._state === 'connected') this.pollTimer = this.platform.setTimeout(() => void poll(), this.options.flowPollMs);
+      if (this._state === 'connected')
+        this.pollTimer = this.platform.setTimeout(() => void poll(), this.options.flowPollMs);
     };
     void poll();
   }

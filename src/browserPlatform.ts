@@ -2,7 +2,8 @@ import adapter from 'webrtc-adapter';
 import type { Platform } from './platform.js';
 
 function randomId(): string {
-  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function')
+    return crypto.randomUUID();
   const bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -29,7 +30,9 @@ export function browserPlatform(): Platform {
     RTCPeerConnection: globalThis.RTCPeerConnection,
     MediaStream: globalThis.MediaStream,
     createAudioContext: () => {
-      const Ctor = globalThis.AudioContext ?? (globalThis as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
+      const Ctor =
+        globalThis.AudioContext ??
+        (globalThis as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
       return Ctor ? new Ctor({ latencyHint: 'interactive' }) : null;
     },
     playMuted,
@@ -38,6 +41,9 @@ export function browserPlatform(): Platform {
     now: () => Date.now(),
     randomFraction: () => Math.random(),
     randomId,
-    engine: { name: details.browser ?? 'unknown', version: typeof details.version === 'number' ? details.version : null },
+    engine: {
+      name: details.browser ?? 'unknown',
+      version: typeof details.version === 'number' ? details.version : null,
+    },
   };
 }

@@ -24,7 +24,10 @@ export class RekeyRtcError extends Error {
   }
 
   static malformed(detail: string): RekeyRtcError {
-    return new RekeyRtcError('malformed-message', `ignored a malformed signaling message: ${detail}`);
+    return new RekeyRtcError(
+      'malformed-message',
+      `ignored a malformed signaling message: ${detail}`,
+    );
   }
   static unknownCall(): RekeyRtcError {
     return new RekeyRtcError('unknown-call', 'ignored a signaling message for another call');
@@ -39,5 +42,9 @@ export class RekeyRtcError extends Error {
 
 /** True for errors made by rekey-rtc, in this realm or another. */
 export function isRekeyRtcError(value: unknown): value is RekeyRtcError {
-  return typeof value === 'object' && value !== null && (value as { isRekeyRtcError?: unknown }).isRekeyRtcError === true;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { isRekeyRtcError?: unknown }).isRekeyRtcError === true
+  );
 }

@@ -11,7 +11,11 @@ export type { RekeyOptions } from './rekey/RekeyOptions.js';
 export { DEFAULT_REKEY } from './rekey/RekeyOptions.js';
 export { RekeyRtcError, isRekeyRtcError, type RekeyRtcErrorCode } from './errors.js';
 export type { SignalingMessage } from './signaling/messages.js';
-export { normalizeStats, type TransportSecurity, type StatsEntry } from './monitor/normalizeStats.js';
+export {
+  normalizeStats,
+  type TransportSecurity,
+  type StatsEntry,
+} from './monitor/normalizeStats.js';
 export { normalizeSrtpProfile } from './monitor/srtp.js';
 export { parseDtlsVersion } from './monitor/dtls.js';
 export { VERSION } from './version.js';

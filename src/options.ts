@@ -83,15 +83,21 @@ function positive(name: string, value: unknown, fallback: number, min: number): 
 
 /** Checks the plain options; the policy, rekey and telemetry sections validate themselves. */
 export function resolveCallOptions(options: unknown): ResolvedCallOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('SecureCall needs an options object');
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('SecureCall needs an options object');
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!KNOWN.has(key)) throw new TypeError(`${key} is not a SecureCall option`);
   }
-  if (o['role'] !== 'caller' && o['role'] !== 'callee') throw new TypeError("role must be 'caller' or 'callee'");
-  if (typeof o['send'] !== 'function') throw new TypeError('send must be a function that delivers a message to the other side');
+  if (o['role'] !== 'caller' && o['role'] !== 'callee')
+    throw new TypeError("role must be 'caller' or 'callee'");
+  if (typeof o['send'] !== 'function')
+    throw new TypeError('send must be a function that delivers a message to the other side');
   const stream = o['localStream'];
-  if (stream !== undefined && (stream === null || typeof (stream as MediaStream).getTracks !== 'function')) {
+  if (
+    stream !== undefined &&
+    (stream === null || typeof (stream as MediaStream).getTracks !== 'function')
+  ) {
     throw new TypeError('localStream must be a MediaStream');
   }
   const config = o['rtcConfiguration'];
@@ -105,6 +111,11 @@ export function resolveCallOptions(options: unknown): ResolvedCallOptions {
     rtcConfiguration: config as RTCConfiguration | undefined,
     statsIntervalMs: positive('statsIntervalMs', o['statsIntervalMs'], 1000, 100),
     connectTimeoutMs: positive('connectTimeoutMs', o['connectTimeoutMs'], 30_000, 1000),
-    iceGatheringTimeoutMs: positive('iceGatheringTimeoutMs', o['iceGatheringTimeoutMs'], 3_000, 100),
+    iceGatheringTimeoutMs: positive(
+      'iceGatheringTimeoutMs',
+      o['iceGatheringTimeoutMs'],
+      3_000,
+      100,
+    ),
   };
 }

@@ -11,10 +11,7 @@ export type DtlsVersion = '1.0' | '1.2' | '1.3';
  * either these SDES-style names or the IANA names (`SRTP_AES128_CM_HMAC_SHA1_80`); both map here.
  */
 export type SrtpProfile =
-  | 'AES_CM_128_HMAC_SHA1_32'
-  | 'AES_CM_128_HMAC_SHA1_80'
-  | 'AEAD_AES_128_GCM'
-  | 'AEAD_AES_256_GCM';
+  'AES_CM_128_HMAC_SHA1_32' | 'AES_CM_128_HMAC_SHA1_80' | 'AEAD_AES_128_GCM' | 'AEAD_AES_256_GCM';
 
 /** ICE candidate type of the selected pair. Never an address. */
 export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
@@ -123,11 +120,7 @@ export type CallState = 'new' | 'connecting' | 'connected' | 'rekeying' | 'close
 
 /** Why the call ended. `policy:<rule>` names the rule that closed it. */
 export type CloseReason =
-  | 'local'
-  | 'remote'
-  | 'connection-failed'
-  | 'start-timeout'
-  | `policy:${PolicyRule}`;
+  'local' | 'remote' | 'connection-failed' | 'start-timeout' | `policy:${PolicyRule}`;
 
 export interface CloseInfo {
   reason: CloseReason;

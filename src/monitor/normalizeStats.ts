@@ -48,8 +48,11 @@ function candidateType(entry: StatsEntry | undefined): CandidateType | null {
 }
 
 /** Accepts an RTCStatsReport (Map-like) or a plain array of entries (fixtures, tests). */
-export function statsEntries(report: Iterable<StatsEntry> | { values(): Iterable<unknown> }): StatsEntry[] {
-  const source = 'values' in report && typeof report.values === 'function' ? report.values() : report;
+export function statsEntries(
+  report: Iterable<StatsEntry> | { values(): Iterable<unknown> },
+): StatsEntry[] {
+  const source =
+    'values' in report && typeof report.values === 'function' ? report.values() : report;
   return [...(source as Iterable<StatsEntry>)];
 }
 
@@ -120,7 +123,8 @@ export function normalizeStats(
     bytesReceived: num(bytesFrom?.['bytesReceived']),
     localFingerprint: localCert?.value ?? localSdp?.value ?? null,
     remoteFingerprint: remoteCert?.value ?? remoteSdp?.value ?? null,
-    fingerprintAlgorithm: localCert?.algorithm ?? localSdp?.algorithm ?? remoteSdp?.algorithm ?? null,
+    fingerprintAlgorithm:
+      localCert?.algorithm ?? localSdp?.algorithm ?? remoteSdp?.algorithm ?? null,
     candidateType: candidateType(byId.get(String(pair?.['localCandidateId']))),
     remoteCandidateType: candidateType(byId.get(String(pair?.['remoteCandidateId']))),
     audioPacketsReceived,

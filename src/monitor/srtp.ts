@@ -17,7 +17,10 @@ const ALIASES: Record<string, SrtpProfile> = {
 /** Canonical profile name for any spelling a browser reports, or null when unknown. */
 export function normalizeSrtpProfile(reported: unknown): SrtpProfile | null {
   if (typeof reported !== 'string') return null;
-  const key = reported.trim().toUpperCase().replace(/^SRTP_/, '');
+  const key = reported
+    .trim()
+    .toUpperCase()
+    .replace(/^SRTP_/, '');
   return ALIASES[key] ?? null;
 }
 

@@ -56,7 +56,11 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   preferredDtlsVersion: '1.3',
   requireForwardSecrecy: true,
   minSrtpProfile: 'AEAD_AES_128_GCM',
-  actions: Object.freeze({ 'dtls-version': 'close', 'forward-secrecy': 'close', 'srtp-profile': 'report' }),
+  actions: Object.freeze({
+    'dtls-version': 'close',
+    'forward-secrecy': 'close',
+    'srtp-profile': 'report',
+  }),
 }) as Policy;
 
 const DTLS_VERSIONS: readonly DtlsVersion[] = ['1.0', '1.2', '1.3'];
@@ -66,7 +70,9 @@ const ACTIONS: readonly RuleAction[] = ['report', 'rekey', 'close'];
 function oneOf<T>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!allowed.includes(value as T)) {
-    throw new TypeError(`${name} must be one of ${allowed.map((a) => `'${String(a)}'`).join(', ')}`);
+    throw new TypeError(
+      `${name} must be one of ${allowed.map((a) => `'${String(a)}'`).join(', ')}`,
+    );
   }
   return value as T;
 }
@@ -79,20 +85,45 @@ export function resolvePolicy(options: unknown): Policy {
   }
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (!['minDtlsVersion', 'preferredDtlsVersion', 'requireForwardSecrecy', 'minSrtpProfile', 'actions'].includes(key)) {
+    if (
+      ![
+        'minDtlsVersion',
+        'preferredDtlsVersion',
+        'requireForwardSecrecy',
+        'minSrtpProfile',
+        'actions',
+      ].includes(key)
+    ) {
       throw new TypeError(`policy.${key} is not a policy option`);
     }
   }
-  const minDtlsVersion = oneOf('policy.minDtlsVersion', o['minDtlsVersion'], DTLS_VERSIONS, DEFAULT_POLICY.minDtlsVersion);
+  const minDtlsVersion = oneOf(
+    'policy.minDtlsVersion',
+    o['minDtlsVersion'],
+    DTLS_VERSIONS,
+    DEFAULT_POLICY.minDtlsVersion,
+  );
   let preferredDefault = DEFAULT_POLICY.preferredDtlsVersion;
-  if (DTLS_VERSIONS.indexOf(minDtlsVersion) > DTLS_VERSIONS.indexOf(preferredDefault)) preferredDefault = minDtlsVersion;
-  const preferredDtlsVersion = oneOf('policy.preferredDtlsVersion', o['preferredDtlsVersion'], DTLS_VERSIONS, preferredDefault);
+  if (DTLS_VERSIONS.indexOf(minDtlsVersion) > DTLS_VERSIONS.indexOf(preferredDefault))
+    preferredDefault = minDtlsVersion;
+  const preferredDtlsVersion = oneOf(
+    'policy.preferredDtlsVersion',
+    o['preferredDtlsVersion'],
+    DTLS_VERSIONS,
+    preferredDefault,
+  );
   if (DTLS_VERSIONS.indexOf(preferredDtlsVersion) < DTLS_VERSIONS.indexOf(minDtlsVersion)) {
     throw new TypeError('policy.preferredDtlsVersion must not be older than policy.minDtlsVersion');
   }
   const fs = o['requireForwardSecrecy'];
-  if (fs !== undefined && typeof fs !== 'boolean') throw new TypeError('policy.requireForwardSecrecy must be a boolean');
-  const minSrtpProfile = oneOf('policy.minSrtpProfile', o['minSrtpProfile'], SRTP_PROFILES, DEFAULT_POLICY.minSrtpProfile);
+  if (fs !== undefined && typeof fs !== 'boolean')
+    throw new TypeError('policy.requireForwardSecrecy must be a boolean');
+  const minSrtpProfile = oneOf(
+    'policy.minSrtpProfile',
+    o['minSrtpProfile'],
+    SRTP_PROFILES,
+    DEFAULT_POLICY.minSrtpProfile,
+  );
 
   const actions = { ...DEFAULT_POLICY.actions };
   const given = o['actions'];
@@ -107,5 +138,11 @@ export function resolvePolicy(options: unknown): Policy {
       actions[rule as PolicyRule] = oneOf(`policy.actions.${rule}`, action, ACTIONS, 'report');
     }
   }
-  return { minDtlsVersion, preferredDtlsVersion, requireForwardSecrecy: fs ?? true, minSrtpProfile, actions };
+  return {
+    minDtlsVersion,
+    preferredDtlsVersion,
+    requireForwardSecrecy: fs ?? true,
+    minSrtpProfile,
+    actions,
+  };
 }

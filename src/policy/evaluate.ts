@@ -13,7 +13,11 @@ export interface PolicyVerdict {
  * Checks one connection's negotiated security against the policy. Unknown values (a browser
  * that reports no version or profile) are violations: an auditor cannot accept what nobody saw.
  */
-export function evaluatePolicy(security: TransportSecurity, policy: Policy, generation: number): PolicyVerdict {
+export function evaluatePolicy(
+  security: TransportSecurity,
+  policy: Policy,
+  generation: number,
+): PolicyVerdict {
   const violations: Violation[] = [];
   const advisories: Advisory[] = [];
   const { dtlsVersion, srtpProfile } = security;

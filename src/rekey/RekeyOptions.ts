@@ -80,6 +80,7 @@ export function resolveRekeyOptions(value: unknown): ResolvedRekeyOptions {
     }
     resolved[key as keyof RekeyOptions] = given;
   }
-  if (resolved.retryMaxMs < resolved.retryBaseMs) throw new TypeError('rekey.retryMaxMs must be >= rekey.retryBaseMs');
+  if (resolved.retryMaxMs < resolved.retryBaseMs)
+    throw new TypeError('rekey.retryMaxMs must be >= rekey.retryBaseMs');
   return resolved;
 }

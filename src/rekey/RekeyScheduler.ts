@@ -46,7 +46,10 @@ export class RekeyScheduler {
    */
   retry(reason: RekeyReason): number {
     this.failures += 1;
-    const step = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (this.failures - 1));
+    const step = Math.min(
+      this.options.retryMaxMs,
+      this.options.retryBaseMs * 2 ** (this.failures - 1),
+    );
     const delay = Math.round(step / 2 + (this.platform.randomFraction() * step) / 2);
     this.clear();
     this.timer = this.platform.setTimeout(() => {

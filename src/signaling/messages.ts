@@ -64,7 +64,10 @@ export type SignalingMessage =
   | ByeMessage;
 
 export type MessageKind = SignalingMessage['kind'];
-type Body<K extends MessageKind> = Omit<Extract<SignalingMessage, { kind: K }>, keyof Envelope | 'kind'>;
+type Body<K extends MessageKind> = Omit<
+  Extract<SignalingMessage, { kind: K }>,
+  keyof Envelope | 'kind'
+>;
 
 /** Builds a message with its envelope. */
 export function makeMessage<K extends MessageKind>(
@@ -73,10 +76,14 @@ export function makeMessage<K extends MessageKind>(
   generation: number,
   body: Body<K>,
 ): Extract<SignalingMessage, { kind: K }> {
-  return { protocol: 'rekey-rtc', v: PROTOCOL_VERSION, callId, generation, kind, ...body } as Extract<
-    SignalingMessage,
-    { kind: K }
-  >;
+  return {
+    protocol: 'rekey-rtc',
+    v: PROTOCOL_VERSION,
+    callId,
+    generation,
+    kind,
+    ...body,
+  } as Extract<SignalingMessage, { kind: K }>;
 }
 
 /** Why `parseMessage` refused a message. */
@@ -87,9 +94,21 @@ export class MalformedMessage extends Error {
 const ID = /^[A-Za-z0-9_-]{8,64}$/;
 // SDP is bounded so a hostile peer cannot make us parse megabytes; a voice offer is ~2-6 KB.
 const MAX_SDP = 64 * 1024;
-const REASONS: readonly RekeyReason[] = ['interval', 'bytes', 'manual', 'remote', 'policy', 'recovery'];
+const REASONS: readonly RekeyReason[] = [
+  'interval',
+  'bytes',
+  'manual',
+  'remote',
+  'policy',
+  'recovery',
+];
 
-function field(o: Record<string, unknown>, name: string, ok: (v: unknown) => boolean, want: string) {
+function field(
+  o: Record<string, unknown>,
+  name: string,
+  ok: (v: unknown) => boolean,
+  want: string,
+) {
   if (!ok(o[name])) throw new MalformedMessage(`field '${name}' must be ${want}`);
   return o[name];
 }
@@ -141,7 +160,9 @@ export function parseMessage(input: unknown): SignalingMessage | null {
       field(o, 'reason', isShort, 'a close reason');
       break;
     default:
-      throw new MalformedMessage(`unknown message kind ${JSON.stringify(String(kind)).slice(0, 40)}`);
+      throw new MalformedMessage(
+        `unknown message kind ${JSON.stringify(String(kind)).slice(0, 40)}`,
+      );
   }
   return o as unknown as SignalingMessage;
 }
