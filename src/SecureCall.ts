@@ -511,7 +511,10 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     const { attempt } = retiring;
     const connection = attempt.connection;
     if (!connection || this._state === 'closed' || this._state === 'failed') return;
-    const snapshot = (await this.pollSecurity()) ?? this._security;
+    // A poll already under way returns null; the report needs this generation's own snapshot.
+    let snapshot = await this.pollSecurity();
+    if (!snapshot && this._security?.generation === connection.number) snapshot = this._security;
+    if (!snapshot) snapshot = await connection.readSecurity().then((s) => this.buildSnapshot(s, connection.number), () => null);
     if (!snapshot || this.current !== connection) return;
     const report: RekeyReport = {
       generation: attempt.generation,
