@@ -481,6 +481,9 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     const old = this.current;
     if (!next || !old || !attempt.id) return;
     this.clearAttemptTimers(attempt);
+    // A generation still waiting for retirement (its peer's confirmation lost) goes now: only
+    // the new and the current one may be open.
+    if (this.retiring) void this.retire(this.retiring);
     this.playout.switchTo(attempt.generation, this.rekeyOptions.crossfadeMs);
     this.attempt = null;
     this.current = next;
