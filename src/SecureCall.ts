@@ -514,11 +514,14 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     const { attempt } = retiring;
     const connection = attempt.connection;
     if (!connection || this._state === 'closed' || this._state === 'failed') return;
-    // A poll already under way returns null; the report needs this generation's own snapshot.
-    let snapshot = await this.pollSecurity();
-    if (!snapshot && this._security?.generation === connection.number) snapshot = this._security;
-    if (!snapshot) snapshot = await connection.readSecurity().then((s) => this.buildSnapshot(s, connection.number), () => null);
-    if (!snapshot || this.current !== connection) return;
+    // The report needs this generation's own snapshot: the monitor's latest if it is of this
+    // generation already (it is read right at the switch), else a read of its own.
+    let snapshot = this._security?.generation === connection.number ? this._security : null;
+    snapshot ??= await connection.readSecurity().then(
+      (security) => (security.dtlsConnected ? this.buildSnapshot(security, connection.number) : null),
+      () => null,
+    );
+    if (!snapshot || this._state === 'closed' || this._state === 'failed') return;
     const report: RekeyReport = {
       generation: attempt.generation,
       reason: attempt.purpose as RekeyReason,
