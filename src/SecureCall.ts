@@ -134,6 +134,11 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     return this._state;
   }
 
+  /** Closed or failed: nothing more happens. A method, so TypeScript re-reads it after awaits. */
+  private get ended(): boolean {
+    return this._state === 'closed' || this._state === 'failed';
+  }
+
   /** The call id, chosen by the caller; null until known. */
   get callId(): string | null {
     return this._callId;
@@ -521,7 +526,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
       (security) => (security.dtlsConnected ? this.buildSnapshot(security, connection.number) : null),
       () => null,
     );
-    if (!snapshot || this._state === 'closed' || this._state === 'failed') return;
+    if (!snapshot || this.ended) return;
     const report: RekeyReport = {
       generation: attempt.generation,
       reason: attempt.purpose as RekeyReason,
