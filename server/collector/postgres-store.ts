@@ -100,11 +100,12 @@ export class PostgresStore implements Store {
   async migrate(): Promise<void> {
     const client = await this.pool.connect();
     try {
-      if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       // Two processes starting at once: the advisory lock makes the second wait and then find
-      // every migration applied. Session-level lock, released in finally.
+      // every migration applied. Session-level lock, released in finally. Taken before CREATE
+      // SCHEMA too: concurrent `CREATE SCHEMA IF NOT EXISTS` can fail on a unique index.
       await client.query('SELECT pg_advisory_lock(hashtext($1))', [`rekey-rtc-collector:${this.schema ?? ''}`]);
       try {
+        if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
         await client.query(MIGRATIONS_TABLE_SQL);
         const { rows } = await client.query<{ version: string }>('SELECT version FROM schema_migrations');
         const applied = new Set(rows.map((r) => r.version));
