@@ -25,10 +25,21 @@ export interface RecordedCallEvents {
   close: (info: CloseInfo) => void;
 }
 
-/** Anything with typed `on`/`off`, such as a `SecureCall`. */
+/**
+ * Anything with typed `on`/`off` for those events, such as a `SecureCall`. Spelled as overloads
+ * because eventemitter3's generic `on` is assignable to these and not to a generic signature.
+ */
 export interface RecordedCall {
-  on<E extends keyof RecordedCallEvents>(event: E, listener: RecordedCallEvents[E]): unknown;
-  off<E extends keyof RecordedCallEvents>(event: E, listener: RecordedCallEvents[E]): unknown;
+  on(event: 'security', listener: RecordedCallEvents['security']): unknown;
+  on(event: 'violation', listener: RecordedCallEvents['violation']): unknown;
+  on(event: 'rekey', listener: RecordedCallEvents['rekey']): unknown;
+  on(event: 'rekeyfailed', listener: RecordedCallEvents['rekeyfailed']): unknown;
+  on(event: 'close', listener: RecordedCallEvents['close']): unknown;
+  off(event: 'security', listener: RecordedCallEvents['security']): unknown;
+  off(event: 'violation', listener: RecordedCallEvents['violation']): unknown;
+  off(event: 'rekey', listener: RecordedCallEvents['rekey']): unknown;
+  off(event: 'rekeyfailed', listener: RecordedCallEvents['rekeyfailed']): unknown;
+  off(event: 'close', listener: RecordedCallEvents['close']): unknown;
 }
 
 /** Where records go; a `TelemetryReporter` is one. */
@@ -103,9 +114,12 @@ export class CallRecorder {
     if (this.state !== 'new') return;
     this.state = 'recording';
     this.startedAt = this.now();
-    for (const event of Object.keys(this.listeners) as (keyof RecordedCallEvents)[]) {
-      this.call.on(event, this.listeners[event]);
-    }
+    const { call, listeners } = this;
+    call.on('security', listeners.security);
+    call.on('violation', listeners.violation);
+    call.on('rekey', listeners.rekey);
+    call.on('rekeyfailed', listeners.rekeyfailed);
+    call.on('close', listeners.close);
     this.write('session-start', this.generation, { rekey: this.options.rekey });
   }
 
@@ -116,9 +130,12 @@ export class CallRecorder {
       return;
     }
     this.state = 'detached';
-    for (const event of Object.keys(this.listeners) as (keyof RecordedCallEvents)[]) {
-      this.call.off(event, this.listeners[event]);
-    }
+    const { call, listeners } = this;
+    call.off('security', listeners.security);
+    call.off('violation', listeners.violation);
+    call.off('rekey', listeners.rekey);
+    call.off('rekeyfailed', listeners.rekeyfailed);
+    call.off('close', listeners.close);
   }
 
   private handleSecurity(snapshot: SecuritySnapshot): void {

@@ -15,9 +15,10 @@ const IPV4_RE = new RegExp(`(?<!\\d)(?:${OCTET}\\.){3}${OCTET}(?!\\d)`);
 
 const H = '[0-9a-f]{1,4}';
 // Every IPv6 form (addresses with an embedded dotted quad are caught by IPV4_RE). The lookarounds
-// make a match stand alone, not inside a longer colon-hex run: that keeps certificate
-// fingerprints (`AB:CD:...`, 20 or 32 groups of two hex digits) out, although any 8 of their
-// groups would spell an IPv6 address. `std::` still counts: better a redacted message than a leak.
+// make a match stand alone: not inside a word (`std::string`) nor inside a longer colon-hex run.
+// The latter keeps certificate fingerprints (`AB:CD:...`, 20 or 32 groups of two hex digits) out,
+// although any 8 of their groups would spell an IPv6 address. A label before a colon does not
+// hide an address (`ip:fe80::1`).
 const IPV6 = [
   `(?:${H}:){7}${H}`,
   `(?:${H}:){1,7}:`,
@@ -30,7 +31,7 @@ const IPV6 = [
   `:(?::${H}){1,7}`,
   '::',
 ].join('|');
-const IPV6_RE = new RegExp(`(?<![0-9a-f]|[0-9a-f]:)(?:${IPV6})(?![0-9a-f]|:[0-9a-f])`, 'i');
+const IPV6_RE = new RegExp(`(?<![0-9a-z]|[0-9a-f]:)(?:${IPV6})(?![0-9a-z]|:[0-9a-f])`, 'i');
 
 const FORBIDDEN: readonly RegExp[] = [
   IPV4_RE,
