@@ -279,3 +279,20 @@ for (const browserName of ['chromium', 'firefox'] as const) {
     await expectNoErrors(call.callee);
   });
 }
+
+test('a call whose answers never arrive fails start() with start-timeout', async ({ launch }) => {
+  const browser = await launch('chromium');
+  const options = { connectTimeoutMs: 2_000 };
+  // The relay drops everything the callee sends: the caller never gets an answer.
+  const call = await placeCall(
+    { browser, options },
+    { browser, options },
+    { filter: (_message, direction) => direction === 'a->b' },
+  );
+  expect(call.callerStart.ok).toBe(false);
+  expect(call.relay.log.some((m) => m.direction === 'b->a' && !m.delivered)).toBe(true);
+  const close = await waitForEvent(call.caller, 'close');
+  expect(close.data).toMatchObject({ reason: 'start-timeout' });
+  expect(await callState(call.caller)).toMatch(/^(failed|closed)$/);
+  expect(await recordedEvents(call.caller, 'close')).toHaveLength(1);
+});

@@ -16,6 +16,7 @@ export interface PageCallOptions {
   policy?: Record<string, unknown>;
   statsIntervalMs?: number;
   rekey?: false | Record<string, unknown>;
+  connectTimeoutMs?: number;
   /** Frequency of the page's oscillator tone. Not a SecureCall option. */
   toneHz?: number;
 }
