@@ -182,9 +182,11 @@ export class TelemetryReporter extends EventEmitter<TelemetryReporterEvents> {
   }
 
   /**
-   * Sends what is queued now. With `keepalive` (page hide), sends one request the browser lets
-   * finish after the page is gone: as many records as fit in {@link KEEPALIVE_MAX_BYTES}, without
-   * waiting for a request in flight. Never rejects.
+   * Sends what is queued now, even during a backoff, after the request in flight if any; a
+   * failure schedules retries as usual. With `keepalive` (page hide), sends one request the
+   * browser lets finish after the page is gone: as many records as fit in
+   * {@link KEEPALIVE_MAX_BYTES}, without waiting for a request in flight (the one exception to
+   * "one at a time": the page may not live long enough to wait). Never rejects.
    */
   async flush(options: { keepalive?: boolean } = {}): Promise<void> {
     try {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryRecordStore } from '../../src/telemetry/RecordStore.js';
 import type { RecordStore } from '../../src/telemetry/RecordStore.js';
 import type { TelemetryRecord } from '../../src/telemetry/records.js';
+import { createTelemetryReporter } from '../../src/telemetry/telemetryPlatform.js';
 import { KEEPALIVE_MAX_BYTES } from '../../src/telemetry/TelemetryReporter.js';
 import type { DeliveryReport } from '../../src/telemetry/TelemetryReporter.js';
 import { accepted, FakeCollector, harness, record, settle } from './fixtures.js';
@@ -470,5 +471,25 @@ describe('close', () => {
     await expect(h.reporter.flush()).resolves.toBeUndefined();
     await expect(h.reporter.close()).resolves.toBeUndefined();
     expect(h.errors.map((e) => e.code)).toContain('network');
+  });
+});
+
+describe('createTelemetryReporter', () => {
+  it('builds on globalThis, validates options, and falls back to memory without IndexedDB', async () => {
+    expect(() => createTelemetryReporter({ endpoint: 'ftp://x' })).toThrow(
+      new TypeError('telemetry.endpoint must be an http(s) URL'),
+    );
+    const collector = new FakeCollector();
+    const reporter = createTelemetryReporter(
+      { endpoint: 'https://collector.test/v1/events' },
+      { fetch: collector.fetch },
+    );
+    const errors: string[] = [];
+    reporter.on('telemetryerror', (e) => errors.push(e.code));
+    reporter.enqueue(record(reporter));
+    await reporter.close();
+    expect(collector.requests).toHaveLength(1);
+    // Node has no IndexedDB: the one storage error of a persist: true reporter.
+    expect(errors).toEqual(['storage']);
   });
 });
