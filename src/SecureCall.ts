@@ -334,7 +334,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     attempt.id = id;
     attempt.waiters = waiters;
     this.attempt = attempt;
-    if (generation > 0) this.beginRekeyState(attempt);
+    // Our own request being answered already announced this re-key: do not announce it twice.
+    if (generation > 0) this.beginRekeyState(attempt, requested === null);
     const connection = this.createGeneration(attempt, false);
     try {
       const answer = await connection.acceptOffer(sdp);
@@ -422,13 +423,13 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.enqueue(() => this.beginRekey(reason));
   }
 
-  private beginRekeyState(attempt: Attempt): void {
+  private beginRekeyState(attempt: Attempt, announce = true): void {
     this.setState('rekeying');
     attempt.timeoutTimer = this.platform.setTimeout(
       () => this.failAttempt(attempt, 'timeout', `no audio on the new connection within ${this.rekeyOptions.timeoutMs} ms`),
       this.rekeyOptions.timeoutMs,
     );
-    this.safeEmit('rekeystart', { generation: attempt.generation, reason: attempt.purpose as RekeyReason });
+    if (announce) this.safeEmit('rekeystart', { generation: attempt.generation, reason: attempt.purpose as RekeyReason });
   }
 
   private createGeneration(attempt: Attempt, isOfferer: boolean): Generation {
