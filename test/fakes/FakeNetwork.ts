@@ -174,6 +174,8 @@ export class FakePeerConnection extends EventTarget {
   dtlsRole: 'client' | 'server' | null = null;
   connectedAt: number | null = null;
   closedAt: number | null = null;
+  /** Listeners currently attached, by event type: what a closed connection must not keep. */
+  readonly listeners = new Map<string, number>();
   private readonly transceivers: FakeTransceiver[] = [];
   private gatherTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly createdAt = Date.now();

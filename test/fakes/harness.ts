@@ -132,14 +132,30 @@ export function createPair(options: PairOptions = {}): Pair {
   };
 }
 
-/** Starts both sides and runs the clock until both are connected (or `ms` passed). */
+/**
+ * Starts both sides and runs the clock in 5 ms steps until both are connected; rejects if that
+ * takes more than `ms`. Leaves the clock at most 5 ms after the connection.
+ */
 export async function connect(pair: Pair, ms = 5_000): Promise<void> {
   const started = Promise.all([pair.a.start(), pair.b.start()]);
   started.catch(() => undefined);
-  await vi.advanceTimersByTimeAsync(ms > 0 ? Math.min(ms, 500) : 0);
-  if (pair.a.state !== 'connected' || pair.b.state !== 'connected')
-    await vi.advanceTimersByTimeAsync(ms);
+  for (let waited = 0; waited < ms; waited += 5) {
+    if (pair.a.state === 'connected' && pair.b.state === 'connected') break;
+    await vi.advanceTimersByTimeAsync(5);
+  }
+  if (pair.a.state !== 'connected' || pair.b.state !== 'connected') {
+    throw new Error(`not connected after ${ms} ms: a ${pair.a.state}, b ${pair.b.state}`);
+  }
   await started;
+}
+
+/** When side's call last entered `state`, by the fake clock. */
+export function stateTimes(call: {
+  on(event: 'state', fn: (s: string) => void): unknown;
+}): Map<string, number> {
+  const times = new Map<string, number>();
+  call.on('state', (s) => times.set(s, Date.now()));
+  return times;
 }
 
 /** Runs the fake clock forward, letting promises settle in between. */
