@@ -1,0 +1,135 @@
+// One measured call: sender page -> receiver page, only the receiver heard at a private sink.
+import type { Browser, Page } from '@playwright/test';
+import { baseURL, type BrowserName } from '../support/browsers';
+import { relaySignaling, type Relay, type RelayOptions } from '../support/signaling';
+import { decode, measureAround, type Decoded, type Disruption } from './decode';
+import { createSink, launchAudioBrowser, record, startDisplay, type Display, type Recording, type Sink } from './sound';
+
+export const AUDIO_PAGE = '/e2e/audio/audio-page.html';
+export const SENDER_SEED = 1;
+export const RECEIVER_SEED = 2;
+
+export interface PageEvent {
+  type: string;
+  at: number;
+  data: unknown;
+}
+
+export async function openAudioPage(browser: Browser, sdk?: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const url = new URL(AUDIO_PAGE, baseURL());
+  if (sdk) url.searchParams.set('sdk', sdk);
+  await page.goto(url.href);
+  await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true, undefined, {
+    timeout: 15_000,
+  });
+  return page;
+}
+
+export async function pageEvents(page: Page, type?: string): Promise<PageEvent[]> {
+  const events = await page.evaluate(() => (window as unknown as { events: PageEvent[] }).events);
+  return type ? events.filter((e) => e.type === type) : events;
+}
+
+/** Receiver-side switch instants of the SDK: each 'rekeying' -> 'connected' state change. */
+export function sdkSwitchTimes(events: PageEvent[]): number[] {
+  const times: number[] = [];
+  let rekeying = false;
+  for (const e of events) {
+    if (e.type !== 'state') continue;
+    if (e.data === 'rekeying') rekeying = true;
+    else if (e.data === 'connected' && rekeying) {
+      rekeying = false;
+      times.push(e.at);
+    }
+  }
+  return times;
+}
+
+export interface Rig {
+  sink: Sink;
+  display: Display | null;
+  browsers: Map<BrowserName, Browser>;
+  close(): Promise<void>;
+}
+
+/** Launches what a sender/receiver pairing needs: one browser per kind, a sink, Xvfb for Chromium. */
+export async function startRig(kinds: BrowserName[]): Promise<Rig> {
+  const sink = await createSink();
+  const display = kinds.includes('chromium') ? await startDisplay() : null;
+  const browsers = new Map<BrowserName, Browser>();
+  const close = async () => {
+    for (const browser of browsers.values()) await browser.close().catch(() => undefined);
+    await display?.stop();
+    await sink.unload();
+  };
+  try {
+    for (const kind of new Set(kinds)) browsers.set(kind, await launchAudioBrowser(kind, { sink, ...(display ? { display } : {}) }));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { sink, display, browsers, close };
+}
+
+export interface Pair {
+  sender: Page;
+  receiver: Page;
+  relay: Relay;
+}
+
+/** Closes both pages' contexts, so nothing of this pair plays any more. */
+export async function closePair(pair: Pair): Promise<void> {
+  pair.relay.stop();
+  await pair.sender.context().close().catch(() => undefined);
+  await pair.receiver.context().close().catch(() => undefined);
+}
+
+export async function openPair(
+  rig: Rig,
+  sender: BrowserName,
+  receiver: BrowserName,
+  relay: RelayOptions,
+  sdk?: string,
+): Promise<Pair> {
+  const senderPage = await openAudioPage(rig.browsers.get(sender)!, sdk);
+  const receiverPage = await openAudioPage(rig.browsers.get(receiver)!, sdk);
+  return { sender: senderPage, receiver: receiverPage, relay: await relaySignaling(senderPage, receiverPage, relay) };
+}
+
+export interface Heard {
+  decoded: Decoded;
+  recording: Recording;
+  /** Disruption around each instant (Date.now() values). */
+  around: Disruption[];
+  /** The same measure at instants half-way between switches: what the call does anyway. */
+  control: Disruption[];
+}
+
+/**
+ * Decodes `pcm` and measures around each wall-clock instant. The window starts `beforeMs` before
+ * the instant and ends `afterMs` after it (the output path adds some tens of ms of latency).
+ */
+export function analyse(
+  pcm: Int16Array,
+  recording: Recording,
+  seed: number,
+  instants: number[],
+  beforeMs: number,
+  afterMs: number,
+): Omit<Heard, 'recording'> {
+  const decoded = decode(pcm, seed);
+  const toMs = (at: number) => at - recording.startedAt;
+  const around = instants.map((at) => measureAround(decoded, toMs(at), beforeMs, afterMs));
+  // Control: the same window right after each switch's window, when it ends before the next
+  // re-key could start touching the audio (~400 ms before the next switch).
+  const control: Disruption[] = [];
+  for (let i = 1; i < instants.length; i++) {
+    const at = instants[i - 1]! + beforeMs + afterMs + beforeMs;
+    if (at + afterMs <= instants[i]! - 400) control.push(measureAround(decoded, toMs(at), beforeMs, afterMs));
+  }
+  return { decoded, around, control };
+}
+
+export { record };
