@@ -463,7 +463,9 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
       return;
     }
     if (connection === this.current && state === 'failed') {
-      if (!this.attempt && this._state === 'connected') this.requestRekey('recovery');
+      // A new connection already up (audio not seen yet) has nothing left to wait for: it takes over.
+      if (this.attempt?.purpose !== 'initial' && this.attempt?.connection?.state === 'connected') this.switchTo(this.attempt);
+      else if (!this.attempt && this._state === 'connected') this.requestRekey('recovery');
       return;
     }
     if (this.retiring?.connection === connection && state === 'failed') this.scheduleRetire(0);
