@@ -114,6 +114,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private lastSecurityKey: string | null = null;
   private readonly reportedViolations = new Set<string>();
   private readonly policyRekeys = new Set<number>();
+  /** Attempts given up here or by the other side: a late (reordered) offer of one is stale. */
+  private readonly endedAttempts = new Set<string>();
   private recoveryFailures = 0;
   private startPromise: Promise<void> | null = null;
   private startWaiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
@@ -319,6 +321,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
 
   private async onOffer(generation: number, id: string, sdp: string): Promise<void> {
     if (this.isOfferer !== false) return;
+    if (this.endedAttempts.has(id)) return; // a retry replaced it; its offer was overtaken
     if (this.current && generation <= this.current.number) return; // stale
     let attempt = this.attempt;
     if (attempt && attempt.id === id) {
@@ -371,6 +374,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   }
 
   private onAbort(id: string): void {
+    this.endAttempt(id);
     const attempt = this.attempt;
     if (attempt && attempt.id === id) this.failAttempt(attempt, 'remote-aborted', 'the other side gave up on this attempt', false);
   }
@@ -548,6 +552,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private failAttempt(attempt: Attempt, code: RekeyFailure['code'], message: string, notifyRemote = true): void {
     if (this.attempt !== attempt) return;
     this.abandon(attempt);
+    if (attempt.id) this.endAttempt(attempt.id);
     if (notifyRemote && attempt.id) this.send('abort', attempt.generation, { attempt: attempt.id });
     if (attempt.purpose === 'initial') {
       this.startWaiter?.reject(new RekeyRtcError('negotiation-failed', message));
@@ -585,6 +590,12 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
       this.playout.remove(attempt.generation);
       attempt.connection.close();
     }
+  }
+
+  private endAttempt(id: string): void {
+    this.endedAttempts.add(id);
+    // A few are enough: only the attempts of the generation being built can still be in flight.
+    if (this.endedAttempts.size > 16) this.endedAttempts.delete(this.endedAttempts.values().next().value as string);
   }
 
   private clearAttemptTimers(attempt: Attempt): void {

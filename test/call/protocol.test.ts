@@ -167,24 +167,32 @@ describe('re-key protocol: stale generations', () => {
     expect(pair.of('b', 'rekeyfailed')).toEqual([]);
   });
 
-  it('a late offer of a failed attempt does not replace the retry of the same generation', async () => {
+  it('a late offer of a failed (aborted) attempt does not replace the retry of the same generation', async () => {
     const pair = createPair({
       both: { rekey: { intervalMs: 1_000_000, timeoutMs: 2_000, retryBaseMs: 1_000 } },
+      randomFraction: 0.5,
     });
     await connect(pair);
-    // The first attempt of generation 1 cannot connect; its offer is also held back for long.
+    pair.network.connectDelayMs = 1_000; // the retry is still connecting when the late offer lands
     let first: string | null = null;
-    pair.network.connectable = () => first === null;
     pair.signaling.extraDelayMs = (m) => {
       if (m['kind'] !== 'offer' || m['generation'] !== 1) return 0;
       first ??= m['attempt'] as string;
-      return m['attempt'] === first ? 3_500 : 0;
+      return m['attempt'] === first ? 3_000 : 0;
     };
-    pair.network.connectable = (x) => !x.localDescription?.sdp.includes('never');
+    const t0 = Date.now();
     void pair.a.rekey().catch(() => undefined);
     await run(20_000);
+    // The first attempt timed out at t0 + 2 s (its offer was still on the way); the retry at
+    // t0 + 2.75 s connects at about t0 + 3.8 s although the first offer arrives at t0 + 3 s.
+    expect(pair.of('a', 'rekeyfailed')).toMatchObject([{ code: 'timeout', attempt: 1 }]);
+    expect(pair.signaling.sent({ kind: 'abort', from: 'a' })).toHaveLength(1);
+    expect(pair.signaling.sent({ kind: 'abort', from: 'a' })[0]!.at - t0).toBeLessThan(2_100);
+    expect(pair.of('b', 'rekeyfailed')).toEqual([]);
     expectOneRekeyEach(pair, 1);
-    expect(pair.of('b', 'rekeyfailed').length).toBeLessThanOrEqual(1);
+    expect(
+      pair.signaling.sent({ kind: 'answer' }).filter((t) => t.message['attempt'] === first),
+    ).toEqual([]);
   });
 });
 
