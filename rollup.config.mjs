@@ -28,21 +28,31 @@ const typescript = ({ target }) =>
     define: { __REKEY_VERSION__: JSON.stringify(pkg.version) },
   });
 
-/** @type {import('rollup').RollupOptions[]} */
-export default [
+/**
+ * The same pair for each entry: the core SDK, and the compliance-telemetry add-on, which is
+ * its own file so calls without telemetry do not ship it (the core script-tag bundle has a
+ * 25 KB budget with webrtc-adapter inside; see BENCHMARKS.md).
+ */
+const entries = [
+  { input, esm: 'dist/rekey-rtc.mjs', umd: 'dist/rekey-rtc.umd.min.js', name: 'RekeyRTC' },
   {
-    input,
+    input: 'src/telemetry/index.ts',
+    esm: 'dist/telemetry.mjs',
+    umd: 'dist/rekey-rtc-telemetry.umd.min.js',
+    name: 'RekeyRTCTelemetry',
+  },
+];
+
+/** @type {import('rollup').RollupOptions[]} */
+export default entries.flatMap((entry) => [
+  {
+    input: entry.input,
     external: isRuntimeDependency,
     plugins: [typescript({ target: 'es2022' })],
-    output: {
-      file: 'dist/rekey-rtc.mjs',
-      format: 'es',
-      sourcemap: true,
-      banner,
-    },
+    output: { file: entry.esm, format: 'es', sourcemap: true, banner },
   },
   {
-    input,
+    input: entry.input,
     plugins: [
       // `browser: true` picks the browser builds of dependencies; sdp (used by webrtc-adapter)
       // is CommonJS, hence the commonjs plugin.
@@ -52,12 +62,12 @@ export default [
       terser({ format: { comments: /^!/ }, compress: { passes: 2 } }),
     ],
     output: {
-      file: 'dist/rekey-rtc.umd.min.js',
+      file: entry.umd,
       format: 'umd',
-      name: 'RekeyRTC',
+      name: entry.name,
       exports: 'named',
       sourcemap: true,
       banner,
     },
   },
-];
+]);

@@ -18,6 +18,9 @@ import {
   type MessageKind,
   type SignalingMessage,
 } from './signaling/messages.js';
+import type { TelemetryError } from './telemetry/TelemetryReporter.js';
+import { resolveTelemetryHook, type TelemetryHook } from './TelemetryHook.js';
+import { VERSION } from './version.js';
 import type {
   CallState,
   CloseInfo,
@@ -49,6 +52,8 @@ export interface SecureCallEvents {
   error: (error: RekeyRtcError) => void;
   /** The call ended. Fires once. */
   close: (info: CloseInfo) => void;
+  /** Telemetry could not be delivered or stored; the call is not affected. */
+  telemetryerror: (error: TelemetryError) => void;
 }
 
 const ALLOWED: Record<CallState, readonly CallState[]> = {
@@ -119,6 +124,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private recoveryFailures = 0;
   private startPromise: Promise<void> | null = null;
   private startWaiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
+  private readonly telemetry: TelemetryHook | null;
+  private recording = false;
 
   constructor(options: SecureCallOptions) {
     super();
@@ -129,7 +136,11 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.platform = { ...browserPlatform(), ...options.platform };
     this.playout = new RemotePlayout(this.platform);
     this.remoteStream = this.playout.stream;
-    this.scheduler = new RekeyScheduler(this.platform, this.rekeyOptions, (reason) => this.requestRekey(reason));
+    this.scheduler = new RekeyScheduler(this.platform, this.rekeyOptions, (reason) =>
+      this.requestRekey(reason),
+    );
+    this.telemetry = resolveTelemetryHook(options.telemetry);
+    this.telemetry?.onError((error) => this.safeEmit('telemetryerror', error));
   }
 
   get state(): CallState {
@@ -187,6 +198,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     }, this.options.connectTimeoutMs);
     if (this.role === 'caller') {
       this._callId = this.platform.randomId();
+      this.startRecording();
       this.sendHello();
     }
     for (const message of this.inbox.splice(0)) this.enqueue(() => this.handle(message));
@@ -222,9 +234,12 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
    * While a re-key is under way, returns that one.
    */
   rekey(): Promise<RekeyReport> {
-    if (this._state === 'closed' || this._state === 'failed') return Promise.reject(RekeyRtcError.closed());
+    if (this._state === 'closed' || this._state === 'failed')
+      return Promise.reject(RekeyRtcError.closed());
     if (this._state !== 'connected' && this._state !== 'rekeying') {
-      return Promise.reject(new RekeyRtcError('invalid-state', `cannot re-key a call in state '${this._state}'`));
+      return Promise.reject(
+        new RekeyRtcError('invalid-state', `cannot re-key a call in state '${this._state}'`),
+      );
     }
     return new Promise<RekeyReport>((resolve, reject) => {
       this.enqueue(async () => {
@@ -272,12 +287,19 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
 
   private onHello(message: Extract<SignalingMessage, { kind: 'hello' }>): void | Promise<void> {
     if (this.role === 'caller') {
-      this.safeEmit('error', new RekeyRtcError('invalid-state', 'both sides are callers: exactly one side must be the callee'));
+      this.safeEmit(
+        'error',
+        new RekeyRtcError(
+          'invalid-state',
+          'both sides are callers: exactly one side must be the callee',
+        ),
+      );
       return;
     }
     if (this._callId === null) {
       this._callId = message.callId;
       this.isOfferer = this.decideOfferer(message.engine);
+      this.startRecording();
     } else if (message.callId !== this._callId) {
       this.safeEmit('error', RekeyRtcError.unknownCall());
       return;
@@ -326,10 +348,12 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     let attempt = this.attempt;
     if (attempt && attempt.id === id) {
       // Duplicate: the offerer did not get our answer yet.
-      if (attempt.answerSdp) this.send('answer', generation, { attempt: id, sdp: attempt.answerSdp });
+      if (attempt.answerSdp)
+        this.send('answer', generation, { attempt: id, sdp: attempt.answerSdp });
       return;
     }
-    const requested = attempt && attempt.id === null && attempt.generation === generation ? attempt.purpose : null;
+    const requested =
+      attempt && attempt.id === null && attempt.generation === generation ? attempt.purpose : null;
     const waiters = attempt?.waiters ?? [];
     if (attempt) this.abandon(attempt);
     const purpose: AttemptPurpose = generation === 0 ? 'initial' : (requested ?? 'remote');
@@ -358,7 +382,11 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     try {
       await attempt.connection.acceptAnswer(sdp);
     } catch (error) {
-      this.failAttempt(attempt, 'negotiation-failed', `could not apply the answer: ${describe(error)}`);
+      this.failAttempt(
+        attempt,
+        'negotiation-failed',
+        `could not apply the answer: ${describe(error)}`,
+      );
     }
   }
 
@@ -376,7 +404,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private onAbort(id: string): void {
     this.endAttempt(id);
     const attempt = this.attempt;
-    if (attempt && attempt.id === id) this.failAttempt(attempt, 'remote-aborted', 'the other side gave up on this attempt', false);
+    if (attempt && attempt.id === id)
+      this.failAttempt(attempt, 'remote-aborted', 'the other side gave up on this attempt', false);
   }
 
   // ---- generations -----------------------------------------------------------------------
@@ -391,7 +420,11 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     try {
       attempt.offerSdp = await connection.createOffer();
     } catch (error) {
-      this.failAttempt(attempt, 'negotiation-failed', `could not create an offer: ${describe(error)}`);
+      this.failAttempt(
+        attempt,
+        'negotiation-failed',
+        `could not create an offer: ${describe(error)}`,
+      );
       return;
     }
     if (this.attempt !== attempt) return;
@@ -430,10 +463,19 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private beginRekeyState(attempt: Attempt, announce = true): void {
     this.setState('rekeying');
     attempt.timeoutTimer = this.platform.setTimeout(
-      () => this.failAttempt(attempt, 'timeout', `no audio on the new connection within ${this.rekeyOptions.timeoutMs} ms`),
+      () =>
+        this.failAttempt(
+          attempt,
+          'timeout',
+          `no audio on the new connection within ${this.rekeyOptions.timeoutMs} ms`,
+        ),
       this.rekeyOptions.timeoutMs,
     );
-    if (announce) this.safeEmit('rekeystart', { generation: attempt.generation, reason: attempt.purpose as RekeyReason });
+    if (announce)
+      this.safeEmit('rekeystart', {
+        generation: attempt.generation,
+        reason: attempt.purpose as RekeyReason,
+      });
   }
 
   private createGeneration(attempt: Attempt, isOfferer: boolean): Generation {
@@ -459,7 +501,10 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
         this.failAttempt(attempt, 'connection-failed', 'the new connection failed');
       } else if (attempt.purpose === 'initial' && state === 'connected') {
         this.promoteInitial(attempt);
-      } else if (state === 'flowing' || (state === 'connected' && this.current?.state === 'failed')) {
+      } else if (
+        state === 'flowing' ||
+        (state === 'connected' && this.current?.state === 'failed')
+      ) {
         // Switch when audio really arrives; if the old connection is already dead there is
         // nothing to keep, so the new one takes over as soon as it is up.
         this.switchTo(attempt);
@@ -468,7 +513,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     }
     if (connection === this.current && state === 'failed') {
       // A new connection already up (audio not seen yet) has nothing left to wait for: it takes over.
-      if (this.attempt?.purpose !== 'initial' && this.attempt?.connection?.state === 'connected') this.switchTo(this.attempt);
+      if (this.attempt?.purpose !== 'initial' && this.attempt?.connection?.state === 'connected')
+        this.switchTo(this.attempt);
       else if (!this.attempt && this._state === 'connected') this.requestRekey('recovery');
       return;
     }
@@ -500,12 +546,22 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.attempt = null;
     this.current = next;
     this.recoveryFailures = 0;
-    this.retiring = { connection: old, attempt, previous: this._security, switchedAt: this.platform.now(), timer: null };
+    this.retiring = {
+      connection: old,
+      attempt,
+      previous: this._security,
+      switchedAt: this.platform.now(),
+      timer: null,
+    };
     this.send('switched', attempt.generation, { attempt: attempt.id });
     this.setState('connected');
     this.scheduler.arm();
     const dead = old.state === 'failed';
-    this.scheduleRetire(attempt.remoteSwitched || dead ? this.rekeyOptions.crossfadeMs : this.rekeyOptions.maxOverlapMs);
+    this.scheduleRetire(
+      attempt.remoteSwitched || dead
+        ? this.rekeyOptions.crossfadeMs
+        : this.rekeyOptions.maxOverlapMs,
+    );
     void this.pollSecurity();
   }
 
@@ -530,7 +586,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     // generation already (it is read right at the switch), else a read of its own.
     let snapshot = this._security?.generation === connection.number ? this._security : null;
     snapshot ??= await connection.readSecurity().then(
-      (security) => (security.dtlsConnected ? this.buildSnapshot(security, connection.number) : null),
+      (security) =>
+        security.dtlsConnected ? this.buildSnapshot(security, connection.number) : null,
       () => null,
     );
     if (!snapshot || this.ended) return;
@@ -549,7 +606,12 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     for (const waiter of attempt.waiters) waiter.resolve(report);
   }
 
-  private failAttempt(attempt: Attempt, code: RekeyFailure['code'], message: string, notifyRemote = true): void {
+  private failAttempt(
+    attempt: Attempt,
+    code: RekeyFailure['code'],
+    message: string,
+    notifyRemote = true,
+  ): void {
     if (this.attempt !== attempt) return;
     this.abandon(attempt);
     if (attempt.id) this.endAttempt(attempt.id);
@@ -579,7 +641,10 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
       attempt: this.scheduler.consecutiveFailures,
       retryInMs,
     });
-    this.rejectWaiters(attempt, new RekeyRtcError('negotiation-failed', `re-key failed: ${message}`));
+    this.rejectWaiters(
+      attempt,
+      new RekeyRtcError('negotiation-failed', `re-key failed: ${message}`),
+    );
   }
 
   /** Drops an attempt without reporting: its connection closes and its audio leaves the mix. */
@@ -595,7 +660,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private endAttempt(id: string): void {
     this.endedAttempts.add(id);
     // A few are enough: only the attempts of the generation being built can still be in flight.
-    if (this.endedAttempts.size > 16) this.endedAttempts.delete(this.endedAttempts.values().next().value as string);
+    if (this.endedAttempts.size > 16)
+      this.endedAttempts.delete(this.endedAttempts.values().next().value as string);
   }
 
   private clearAttemptTimers(attempt: Attempt): void {
@@ -690,12 +756,37 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     }
   }
 
+  // ---- telemetry -----------------------------------------------------------------------
+
+  /** Records start once the call id is known: at start() for the caller, at hello for the callee. */
+  private startRecording(): void {
+    if (!this.telemetry || this.recording || !this._callId) return;
+    this.recording = true;
+    const { scheduled, intervalMs, maxBytes } = this.rekeyOptions;
+    try {
+      this.telemetry.attach(this, {
+        callId: this._callId,
+        role: this.role,
+        policy: this.policy,
+        rekey: scheduled ? { intervalMs, maxBytes } : null,
+        sdkVersion: VERSION,
+        browser: this.platform.engine,
+        now: () => this.platform.now(),
+      });
+    } catch (error) {
+      this.safeEmit('telemetryerror', { code: 'internal', message: describe(error) });
+    }
+  }
+
   // ---- plumbing --------------------------------------------------------------------------
 
   private send<K extends MessageKind>(
     kind: K,
     generation: number,
-    body: Omit<Extract<SignalingMessage, { kind: K }>, 'protocol' | 'v' | 'callId' | 'generation' | 'kind'>,
+    body: Omit<
+      Extract<SignalingMessage, { kind: K }>,
+      'protocol' | 'v' | 'callId' | 'generation' | 'kind'
+    >,
   ): void {
     if (!this._callId) return;
     try {
@@ -703,7 +794,11 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     } catch (error) {
       this.safeEmit(
         'error',
-        new RekeyRtcError('signaling-send-failed', `send() threw while sending '${kind}': ${describe(error)}`, { cause: error }),
+        new RekeyRtcError(
+          'signaling-send-failed',
+          `send() threw while sending '${kind}': ${describe(error)}`,
+          { cause: error },
+        ),
       );
     }
   }
@@ -715,7 +810,10 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   /** Runs signaling work one task at a time, so a re-key, a message and a close never interleave. */
   private enqueue(task: () => void | Promise<void>): void {
     this.queue = this.queue.then(task).catch((error: unknown) => {
-      this.safeEmit('error', new RekeyRtcError('negotiation-failed', describe(error), { cause: error }));
+      this.safeEmit(
+        'error',
+        new RekeyRtcError('negotiation-failed', describe(error), { cause: error }),
+      );
     });
   }
 
@@ -753,6 +851,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.setState(failed ? 'failed' : 'closed');
     const info: CloseInfo = violation ? { reason, violation, generation } : { reason, generation };
     this.safeEmit('close', info);
+    // After `close`, so the recorder has queued `session-end`; close() flushes what it can.
+    void this.telemetry?.close().catch(() => undefined);
   }
 
   /**
@@ -761,9 +861,14 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
    * eventemitter3 stops at the first throw, so its listener records are walked here: their
    * shape (`fn`, `context`, `once`) has been stable since v1.
    */
-  private safeEmit<E extends keyof SecureCallEvents>(event: E, ...args: Parameters<SecureCallEvents[E]>): void {
+  private safeEmit<E extends keyof SecureCallEvents>(
+    event: E,
+    ...args: Parameters<SecureCallEvents[E]>
+  ): void {
     const stored = (this as unknown as { _events?: Record<string, unknown> })._events?.[event];
-    const records = (Array.isArray(stored) ? stored.slice() : stored ? [stored] : []) as ListenerRecord[];
+    const records = (
+      Array.isArray(stored) ? stored.slice() : stored ? [stored] : []
+    ) as ListenerRecord[];
     if (!records.every((r) => typeof r?.fn === 'function')) {
       try {
         (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);

@@ -20,3 +20,5 @@ export { normalizeSrtpProfile } from './monitor/srtp.js';
 export { parseDtlsVersion } from './monitor/dtls.js';
 export { VERSION } from './version.js';
 export type * from './types.js';
+export type { TelemetryHook, TelemetrySession } from './TelemetryHook.js';
+export type { TelemetryError, TelemetryErrorCode } from './telemetry/TelemetryReporter.js';

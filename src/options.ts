@@ -2,6 +2,7 @@ import type { PolicyOptions } from './policy/Policy.js';
 import type { Platform } from './platform.js';
 import type { RekeyOptions } from './rekey/RekeyOptions.js';
 import type { SignalingMessage } from './signaling/messages.js';
+import type { TelemetryHook } from './TelemetryHook.js';
 
 /** Options of {@link SecureCall}. */
 export interface SecureCallOptions {
@@ -40,6 +41,16 @@ export interface SecureCallOptions {
    * @default 30_000
    */
   connectTimeoutMs?: number;
+  /**
+   * Compliance telemetry: per-session records (what was negotiated, every re-key, every
+   * violation) sent to a collector. Made by `telemetry(options)` from the add-on
+   * `rekey-rtc/telemetry` (script tag: `RekeyRTCTelemetry.telemetry`), one per call, so calls
+   * without telemetry do not ship its code. `false` or omitted sends nothing.
+   * @default false
+   * @example
+   * telemetry({ endpoint: 'https://collector.example.com/v1/events', headers: { Authorization: 'Bearer ingest-key' } })
+   */
+  telemetry?: TelemetryHook | false;
   /**
    * Longest wait for ICE candidate gathering before an offer or answer is sent.
    * @default 3_000

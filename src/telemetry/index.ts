@@ -1,3 +1,4 @@
+export { telemetry, type Telemetry } from './telemetry.js';
 export { CallRecorder } from './CallRecorder.js';
 export type {
   CallRecorderOptions,
