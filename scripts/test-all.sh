@@ -7,6 +7,20 @@ step() {
   printf '\n\033[1m==> %s\033[0m\n' "$1"
 }
 
+step "0/7 machine setup (browsers, sound server, PostgreSQL)"
+# Idempotent: installs what is missing (as root, from Debian) and starts the services the tests
+# need, so `npm test` works on a fresh machine. Without root it only checks and says what lacks.
+if [[ $EUID -eq 0 ]]; then
+  bash scripts/ci-setup.sh
+else
+  for tool in /usr/bin/chromium /usr/bin/firefox-esr pulseaudio parec xvfb-run pg_ctlcluster; do
+    command -v "$tool" >/dev/null || {
+      echo "missing $tool: run 'sudo bash scripts/ci-setup.sh' once" >&2
+      exit 1
+    }
+  done
+fi
+
 step "1/7 typecheck (tsc --noEmit)"
 npm run --silent typecheck
 
