@@ -88,7 +88,9 @@ export class FakeNetwork {
     pc.setConnectionState('connecting');
     peer.setConnectionState('connecting');
     if (!this.connectable(pc, peer)) return;
-    setTimeout(() => {
+    // Kept on both so that close() clears it: a fake must not leave timers the SDK would be blamed for.
+    pc.connectTimer = peer.connectTimer = setTimeout(() => {
+      pc.connectTimer = peer.connectTimer = null;
       if (pc.connectionState !== 'connecting' || peer.connectionState !== 'connecting') return;
       const now = Date.now();
       pc.connectedAt = peer.connectedAt = now;
@@ -174,6 +176,8 @@ export class FakePeerConnection extends EventTarget {
   dtlsRole: 'client' | 'server' | null = null;
   connectedAt: number | null = null;
   closedAt: number | null = null;
+  /** @internal pending ICE+DTLS completion, shared with the peer */
+  connectTimer: ReturnType<typeof setTimeout> | null = null;
   /** Listeners currently attached, by event type: what a closed connection must not keep. */
   readonly listeners = new Map<string, number>();
   private readonly transceivers: FakeTransceiver[] = [];
@@ -188,6 +192,30 @@ export class FakePeerConnection extends EventTarget {
   ) {
     super();
     this.id = network.register(this);
+  }
+
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: AddEventListenerOptions | boolean,
+  ): void {
+    if (listener) this.listeners.set(type, (this.listeners.get(type) ?? 0) + 1);
+    super.addEventListener(type, listener, options);
+  }
+
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: EventListenerOptions | boolean,
+  ): void {
+    const count = this.listeners.get(type) ?? 0;
+    if (listener && count > 0) this.listeners.set(type, count - 1);
+    super.removeEventListener(type, listener, options);
+  }
+
+  /** Listeners still attached, all types together. */
+  get listenerCount(): number {
+    return [...this.listeners.values()].reduce((a, b) => a + b, 0);
   }
 
   addTransceiver(
@@ -395,6 +423,8 @@ export class FakePeerConnection extends EventTarget {
     if (this.signalingState === 'closed') return;
     if (this.gatherTimer) clearTimeout(this.gatherTimer);
     this.gatherTimer = null;
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
     const wasConnected = this.connectionState === 'connected';
     this.signalingState = 'closed';
     // Browsers do not fire connectionstatechange for a local close().
