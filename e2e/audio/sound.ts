@@ -2,6 +2,9 @@
 // other tests playing into the shared sink cannot mix into ours), a bounded parec recording of
 // its monitor, an Xvfb display for headful Chromium, and browsers launched onto both.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, firefox, type Browser } from '@playwright/test';
 import { CHROMIUM_ARGS, FIREFOX_PREFS, type BrowserName } from '../support/browsers';
@@ -11,28 +14,71 @@ const run = promisify(execFile);
 
 export interface Sink {
   name: string;
+  /** PULSE_SERVER for clients of this sink's sound server. */
+  server: string;
   unload(): Promise<void>;
 }
 
 let sinkCounter = 0;
 
-/** A private null sink; browsers launched with PULSE_SINK=<name> play into it. */
+/**
+ * A private PulseAudio server with one null sink, at 48 kHz, for one measurement: other tests
+ * playing into the shared server cannot mix into it, and nothing resamples between the browser
+ * and the recording (the shared server's 44.1 kHz default made Chromium's output pitch-shifted
+ * by 48/44.1 in some runs).
+ */
 export async function createSink(): Promise<Sink> {
-  const name = `rekey_audio_${process.pid}_${++sinkCounter}`;
-  const { stdout } = await run('pactl', [
-    'load-module',
-    'module-null-sink',
-    `sink_name=${name}`,
-    // The server's default sample spec: Chromium sizes its output for the default sink's rate.
-  ]);
-  const module = stdout.trim();
+  const dir = await mkdtemp(join(tmpdir(), `rekey-pulse-${process.pid}-${++sinkCounter}-`));
+  await mkdir(join(dir, 'config', 'pulse'), { recursive: true });
+  await writeFile(
+    join(dir, 'config', 'pulse', 'daemon.conf'),
+    'default-sample-rate = 48000\nalternate-sample-rate = 48000\ndefault-sample-channels = 2\n',
+  );
+  const socket = join(dir, 'native');
+  const name = 'rekey';
+  const child = spawn(
+    'pulseaudio',
+    [
+      '-n',
+      '--daemonize=no',
+      '--exit-idle-time=-1',
+      '--use-pid-file=no',
+      '--disallow-exit',
+      `--load=module-null-sink sink_name=${name} rate=48000`,
+      `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`,
+    ],
+    {
+      stdio: 'ignore',
+      env: { ...process.env, PULSE_RUNTIME_PATH: dir, XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir },
+    },
+  );
+  const server = `unix:${socket}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await run('pactl', ['info'], { env: { ...process.env, PULSE_SERVER: server } }).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('private PulseAudio server did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   let unloaded = false;
   return {
     name,
+    server,
     unload: async () => {
       if (unloaded) return;
       unloaded = true;
-      await run('pactl', ['unload-module', module]).catch(() => undefined);
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
@@ -62,7 +108,7 @@ export async function record(sink: Sink, maxMs: number): Promise<Recording> {
       '--raw',
       '--latency-msec=10',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PULSE_SERVER: sink.server } },
   );
   const chunks: Buffer[] = [];
   let bytes = 0;
@@ -150,6 +196,7 @@ export interface AudioBrowserOptions {
 export async function launchAudioBrowser(name: BrowserName, options: AudioBrowserOptions): Promise<Browser> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  env.PULSE_SERVER = options.sink.server;
   env.PULSE_SINK = options.sink.name;
   if (name === 'chromium') {
     if (!options.display) throw new Error('Chromium needs a display to be heard');
