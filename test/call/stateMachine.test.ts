@@ -156,3 +156,59 @@ describe('SecureCall state machine', () => {
     expect(stream.getAudioTracks()[0]).not.toBe(first);
   });
 });
+
+describe('SecureCall state machine: edges', () => {
+  it('a callee that starts late gets the buffered messages and connects', async () => {
+    const pair = createPair({ both: { rekey: false } });
+    const caller = pair.a.start();
+    await run(2_500);
+    expect(pair.b.state).toBe('new');
+    const callee = pair.b.start();
+    await run(1_000);
+    await Promise.all([caller, callee]);
+    expect(pair.b.callId).toBe(pair.a.callId);
+    expect(pair.network.connections('b')).toHaveLength(1);
+  });
+
+  it('rekey() before the call is connected rejects with invalid-state, after close with closed', async () => {
+    const pair = createPair();
+    await expect(pair.a.rekey()).rejects.toMatchObject({ code: 'invalid-state' });
+    void pair.a.start();
+    await expect(pair.a.rekey()).rejects.toMatchObject({ code: 'invalid-state' });
+    pair.a.close();
+    await expect(pair.a.rekey()).rejects.toMatchObject({ code: 'closed' });
+  });
+
+  it('the other side closing during a re-key rejects rekey() and closes with reason remote', async () => {
+    const pair = createPair({ both: { rekey: false } });
+    await connect(pair);
+    pair.network.connectDelayMs = 2_000;
+    const rekey = pair.a.rekey();
+    const rejected = expect(rekey).rejects.toMatchObject({ code: 'closed' });
+    await run(100);
+    expect(pair.b.state).toBe('rekeying');
+    pair.b.close();
+    await run(100);
+    await rejected;
+    expect(pair.of('a', 'close')).toEqual([{ reason: 'remote', generation: 0 }]);
+    expect(pair.of('a', 'rekeyfailed')).toEqual([]);
+    expect(pair.network.open('a')).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('generation counts up from 0 and security follows the connection in use', async () => {
+    const pair = createPair({ both: { rekey: false } });
+    expect(pair.a.generation).toBe(0);
+    expect(pair.a.security).toBeNull();
+    await connect(pair);
+    await run(100);
+    expect(pair.a.security?.generation).toBe(0);
+    for (let g = 1; g <= 3; g++) {
+      const r = pair.b.rekey();
+      await run(2_000);
+      await r;
+      expect(pair.a.generation).toBe(g);
+      expect(pair.a.security?.generation).toBe(g);
+    }
+  });
+});
