@@ -25,7 +25,12 @@ import { SignalingRelay } from './signaling/SignalingRelay.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEMO_DIR = resolve(ROOT, 'demo');
-const DIST_FILES = ['rekey-rtc.mjs', 'rekey-rtc.umd.min.js'];
+const DIST_FILES = [
+  'rekey-rtc.mjs',
+  'rekey-rtc.umd.min.js',
+  'telemetry.mjs',
+  'rekey-rtc-telemetry.umd.min.js',
+];
 
 export interface DemoServerOptions {
   /** @default 8080 */
@@ -115,7 +120,8 @@ function contentSecurityPolicy(html: string): string {
     "connect-src 'self'",
     "media-src 'self' blob: mediastream:",
     "img-src 'self' data:",
-    "style-src 'self'",
+    // Inline styles are harmless next to hash-locked scripts, and browser tooling injects some.
+    "style-src 'self' 'unsafe-inline'",
     "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",

@@ -1,13 +1,8 @@
 // The two-tab demo: one side of a call per page, signaling through the demo relay, the SDK
 // loaded by a plain <script> tag (window.RekeyRTC), exactly as a script-tag integrator would.
 import { localAudio } from './audio.js';
-import {
-  collectorUp,
-  loadDemoConfig,
-  reportIndexLink,
-  reportLink,
-  telemetryOption,
-} from './config.js';
+import { watchCollector } from './collector-status.js';
+import { loadDemoConfig, reportIndexLink, reportLink, telemetryOption } from './config.js';
 import { clearMessage, showMessage } from './messages.js';
 import { h, SidePanel } from './panel.js';
 import { renderSettings } from './settings.js';
@@ -40,7 +35,6 @@ let call = null;
 let sending = null; // { stop } of the local audio
 let peerPresent = false;
 let pending = [];
-let collectorWatch = null;
 
 const settings = renderSettings($('settings'));
 let panel = null;
@@ -154,41 +148,11 @@ function joinRoom() {
   client.connect();
 }
 
-function watchCollector(error) {
-  if (error.code === 'unauthorized') {
-    showMessage(
-      'collector',
-      'warn',
-      'The collector refused this page’s key',
-      'The demo server probably restarted (keys are made per run). Records are kept and retried; reload the page to report with the new key.',
-    );
-    return;
-  }
-  showMessage(
-    'collector',
-    'warn',
-    'The collector is not reachable',
-    `${error.message}. Telemetry records stay queued in this browser and are retried; the call is not affected.`,
-  );
-  if (collectorWatch) return;
-  collectorWatch = setInterval(async () => {
-    if (!(await collectorUp())) return;
-    clearInterval(collectorWatch);
-    collectorWatch = null;
-    showMessage(
-      'collector',
-      'ok',
-      'The collector is reachable again',
-      'Queued records are being delivered.',
-    );
-    setTimeout(() => clearMessage('collector'), 6000);
-  }, 3000);
-}
-
 async function startCall() {
   const chosen = settings.read();
   if (!chosen) return;
   const { SecureCall } = window.RekeyRTC;
+  const { telemetry } = window.RekeyRTCTelemetry;
   ui.start.disabled = true;
   settings.setDisabled(true);
   clearMessage('call');
@@ -206,14 +170,16 @@ async function startCall() {
   panel.setSource(audio.label);
 
   let next;
+  let hook = false;
   try {
+    hook = telemetryOption(config, telemetry);
     next = new SecureCall({
       role,
       send: (message) => signaling.send(message),
       localStream: audio.stream,
       policy: chosen.policy,
       rekey: chosen.rekey,
-      telemetry: telemetryOption(config),
+      telemetry: hook,
       statsIntervalMs: 500,
       // People press Start at their own pace.
       connectTimeoutMs: 300_000,
@@ -250,7 +216,7 @@ async function startCall() {
     }
     refreshButtons();
   });
-  next.on('telemetryerror', (error) => watchCollector(error));
+  watchCollector(next, hook);
 
   for (const message of pending.splice(0)) next.receive(message);
   refreshButtons();
@@ -277,7 +243,7 @@ async function startCall() {
 }
 
 async function main() {
-  if (!window.RekeyRTC?.SecureCall) {
+  if (!window.RekeyRTC?.SecureCall || !window.RekeyRTCTelemetry?.telemetry) {
     showMessage(
       'page',
       'error',

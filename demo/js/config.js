@@ -11,15 +11,18 @@ export async function loadDemoConfig() {
   }
 }
 
-/** The SecureCall `telemetry` option, or false when the server gave no collector. */
-export function telemetryOption(config) {
+/**
+ * The SecureCall `telemetry` option, made by the add-on's `telemetry()` (one per call), or
+ * false when the server gave no collector.
+ */
+export function telemetryOption(config, telemetry) {
   if (!config?.telemetry) return false;
-  return {
+  return telemetry({
     endpoint: new URL(config.telemetry.path, location.origin).href,
     headers: config.telemetry.headers,
     // Short batches, so the audit report shows the call while it runs.
     flushIntervalMs: 1000,
-  };
+  });
 }
 
 /** The collector's audit page for one session (the call id), or null. */
@@ -39,14 +42,4 @@ export function reportIndexLink(config) {
   const url = new URL(config.report.path, location.origin);
   url.searchParams.set('key', config.report.key);
   return url.href;
-}
-
-/** Whether the collector answers; used to clear the "collector down" message. */
-export async function collectorUp() {
-  try {
-    const response = await fetch('/healthz', { cache: 'no-store' });
-    return response.ok;
-  } catch {
-    return false;
-  }
 }

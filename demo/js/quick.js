@@ -1,14 +1,10 @@
 // The quick look: caller and callee in one page, the SDK loaded as an ES module (through the
 // page's import map), their signaling relayed in the page as JSON, as a network would carry it.
 import { SecureCall } from '/dist/rekey-rtc.mjs';
+import { telemetry } from '/dist/telemetry.mjs';
 import { localAudio } from './audio.js';
-import {
-  collectorUp,
-  loadDemoConfig,
-  reportIndexLink,
-  reportLink,
-  telemetryOption,
-} from './config.js';
+import { watchCollector } from './collector-status.js';
+import { loadDemoConfig, reportIndexLink, reportLink, telemetryOption } from './config.js';
 import { clearMessage, showMessage } from './messages.js';
 import { SidePanel } from './panel.js';
 import { renderSettings } from './settings.js';
@@ -22,7 +18,6 @@ const settings = renderSettings($('settings'), { audioLabel: 'Caller sends' });
 let config = null;
 let calls = null;
 let sources = [];
-let collectorWatch = null;
 
 const panels = {
   caller: new SidePanel($('side-caller'), {
@@ -60,32 +55,6 @@ function applySpeaker() {
   for (const side of ['caller', 'callee']) audio[side].muted = ui.speaker.value !== side;
 }
 
-function watchCollector(error) {
-  showMessage(
-    'collector',
-    'warn',
-    error.code === 'unauthorized'
-      ? 'The collector refused this page’s key'
-      : 'The collector is not reachable',
-    error.code === 'unauthorized'
-      ? 'The demo server probably restarted (keys are made per run): reload the page.'
-      : `${error.message}. Records stay queued in this browser and are retried; the calls are not affected.`,
-  );
-  if (collectorWatch || error.code === 'unauthorized') return;
-  collectorWatch = setInterval(async () => {
-    if (!(await collectorUp())) return;
-    clearInterval(collectorWatch);
-    collectorWatch = null;
-    showMessage(
-      'collector',
-      'ok',
-      'The collector is reachable again',
-      'Queued records are being delivered.',
-    );
-    setTimeout(() => clearMessage('collector'), 6000);
-  }, 3000);
-}
-
 async function start() {
   const chosen = settings.read();
   if (!chosen) return;
@@ -113,24 +82,25 @@ async function start() {
     const copy = JSON.parse(JSON.stringify(message));
     setTimeout(() => peers[to]?.receive(copy), RELAY_DELAY_MS);
   };
-  const common = {
-    policy: chosen.policy,
-    rekey: chosen.rekey,
-    telemetry: telemetryOption(config),
-    statsIntervalMs: 500,
-  };
+  const common = { policy: chosen.policy, rekey: chosen.rekey, statsIntervalMs: 500 };
+  // One telemetry hook per call: each side reports its own records of the session.
+  const hooks = {};
   try {
+    hooks.caller = telemetryOption(config, telemetry);
+    hooks.callee = telemetryOption(config, telemetry);
     peers.caller = new SecureCall({
       ...common,
       role: 'caller',
       send: relay('callee'),
       localStream: callerAudio.stream,
+      telemetry: hooks.caller,
     });
     peers.callee = new SecureCall({
       ...common,
       role: 'callee',
       send: relay('caller'),
       localStream: calleeAudio.stream,
+      telemetry: hooks.callee,
     });
   } catch (error) {
     peers.caller?.close();
@@ -151,7 +121,7 @@ async function start() {
     void audio[side].play().catch(() => undefined);
     panels[side].bind(call);
     call.on('state', refreshButtons);
-    call.on('telemetryerror', watchCollector);
+    watchCollector(call, hooks[side], 'the calls are');
     call.on('close', (info) => {
       if (info.reason.startsWith('policy:')) {
         showMessage(
