@@ -41,6 +41,8 @@ export interface DemoServerOptions {
   collectorDb?: string;
   /** @default console.log */
   log?: (line: string) => void;
+  /** Build dist/ first when it is missing. Tests that do not load the SDK pass false. @default true */
+  build?: boolean;
 }
 
 export interface DemoServer {
@@ -131,9 +133,11 @@ function contentSecurityPolicy(html: string): string {
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const log = options.log ?? ((line: string) => console.log(line));
   const host = options.host ?? '127.0.0.1';
-  ensureBuilt(log);
+  if (options.build ?? true) ensureBuilt(log);
   const adapterModule = await bundleAdapter();
-  const distDir = await realpath(resolve(ROOT, 'dist'));
+  const distDir = existsSync(resolve(ROOT, 'dist'))
+    ? await realpath(resolve(ROOT, 'dist'))
+    : resolve(ROOT, 'dist');
   const vendor: Record<string, string> = {
     '/vendor/eventemitter3.mjs': resolve(
       ROOT,

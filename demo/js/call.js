@@ -48,7 +48,8 @@ function refreshButtons() {
   const joined = signaling?.joined === true;
   ui.start.disabled = live || !joined;
   ui.hangup.disabled = !live;
-  ui.rekey.disabled = !(call && call.state === 'connected');
+  // A re-key needs the signaling channel: offers and answers travel through it.
+  ui.rekey.disabled = !(call && call.state === 'connected' && joined);
   ui.mute.disabled = !live;
   settings.setDisabled(live);
   for (const radio of ui.roles) radio.disabled = live;
@@ -108,6 +109,7 @@ function joinRoom() {
       }
     } else if (detail.state === 'reconnecting' && detail.delayMs !== undefined) {
       setSignalStatus('reconnecting', 'Reconnecting…');
+      ui.peerStatus.textContent = 'Waiting for the signaling server to answer again…';
       const live = isLive()
         ? ' The call itself keeps running peer to peer; re-keys wait until signaling is back.'
         : '';
