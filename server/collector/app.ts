@@ -9,10 +9,13 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { bearerToken, digest, KeyRing, type Scope } from './auth.js';
 import { toCsv } from './csv.js';
 import { parseSessionQuery, type SessionFilter } from './filters.js';
-import { findForbidden } from './forbidden.js';
+import { prepareBatch, type PreparedBatch, type RejectedRecord } from './ingest.js';
+import { IngestPool } from './ingest-pool.js';
 import { REPORT_CSP, renderMessagePage, renderSessionPage, renderSessionsPage } from './report.js';
-import type { IngestRecord, SessionSummary, Store, ValidRecord } from './store.js';
-import { describeErrors, validateEnvelope, validateRecord, type Problem } from './validation.js';
+import type { SessionSummary, Store } from './store.js';
+import type { Problem } from './validation.js';
+
+export type { RejectedRecord } from './ingest.js';
 
 export interface CollectorOptions {
   store: Store;
@@ -30,11 +33,11 @@ export interface CollectorOptions {
   logger?: FastifyServerOptions['logger'];
   /** Close the store when the app closes. Default true. */
   closeStore?: boolean;
-}
-
-export interface RejectedRecord extends Problem {
-  index: number;
-  id: string | null;
+  /**
+   * Worker threads that parse and validate batches beside the request thread. 0 (default):
+   * in the request thread. 1 is right for a 2-core machine (see bench/ingest/RESULTS.md).
+   */
+  ingestWorkers?: number;
 }
 
 export interface IngestResponse {
@@ -43,6 +46,7 @@ export interface IngestResponse {
   rejected: RejectedRecord[];
 }
 
+/** Session ids in URLs: the record schema's id pattern. */
 const TOKEN = /^[A-Za-z0-9_-]{8,64}$/;
 
 /** `?key=...` must never reach a log line. */
@@ -98,16 +102,15 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
   });
   if (options.closeStore ?? true) app.addHook('onClose', async () => store.close());
 
-  // Parse JSON ourselves: a clear 400 for bad JSON, and no prototype magic is needed since every
-  // record is checked against closed schemas before any field is read.
+  // JSON bodies arrive as text: prepareBatch() parses them (in a worker when configured) and
+  // keeps each record's text as sent. No text/plain: ingest needs the Authorization header,
+  // which only fetch can send, so there is no sendBeacon path to support.
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(Object.assign(new Error('body is not valid JSON'), { statusCode: 400, code: 'REKEY_BAD_JSON' }), undefined);
-    }
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  const pool = options.ingestWorkers && options.ingestWorkers > 0 ? new IngestPool(options.ingestWorkers) : null;
+  if (pool) app.addHook('onClose', async () => pool.close());
+  const prepare = (raw: string): Promise<PreparedBatch> | PreparedBatch => (pool ? pool.run(raw) : prepareBatch(raw));
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const statusCode = err.statusCode ?? 500;
@@ -177,51 +180,15 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
     scope.get('/healthz', async () => ({ ok: true, store: store.kind }));
 
     scope.post('/v1/events', { onRequest: requireScope('ingest', false) }, async (req, reply) => {
-      const body = req.body;
-      if (!validateEnvelope(body)) {
-        return reply.code(400).send({ error: 'malformed batch', details: [describeErrors(validateEnvelope.errors)] });
-      }
-      const records = (body as { records: unknown[] }).records;
-      const rejected: RejectedRecord[] = [];
-      const toStore: IngestRecord[] = [];
-      const seen = new Set<string>();
-      const batchDuplicates: string[] = [];
-      for (let index = 0; index < records.length; index++) {
-        const raw = records[index] as Record<string, unknown>;
-        const id = typeof raw.id === 'string' && TOKEN.test(raw.id) ? raw.id : null;
-        if (!validateRecord(raw)) {
-          rejected.push({ index, id, ...describeErrors(validateRecord.errors) });
-          continue;
-        }
-        const forbidden = findForbidden(raw);
-        if (forbidden) {
-          rejected.push({ index, id, ...forbidden });
-          continue;
-        }
-        const rec = raw as unknown as ValidRecord;
-        if (seen.has(rec.id)) {
-          batchDuplicates.push(rec.id);
-          continue;
-        }
-        seen.add(rec.id);
-        toStore.push({
-          id: rec.id,
-          sessionId: rec.sessionId,
-          seq: rec.seq,
-          time: rec.time,
-          kind: rec.kind,
-          role: rec.role,
-          generation: rec.generation,
-          record: rec,
-          body: JSON.stringify(rec),
-        });
-      }
+      const prepared = await prepare(req.body as string);
+      if (!prepared.ok) return reply.code(400).send({ error: prepared.error, details: prepared.details });
+      const { rows: toStore, rejected, batchDuplicates } = prepared;
       const inserted = toStore.length > 0 ? await store.ingest(toStore, Date.now()) : new Set<string>();
       const result: IngestResponse = { accepted: [], duplicates: [], rejected };
       for (const r of toStore) (inserted.has(r.id) ? result.accepted : result.duplicates).push(r.id);
       result.duplicates.push(...batchDuplicates);
       if (rejected.length > 0) {
-        return reply.code(400).send({ error: `${rejected.length} of ${records.length} records rejected`, ...result });
+        return reply.code(400).send({ error: `${rejected.length} of ${prepared.total} records rejected`, ...result });
       }
       return result;
     });

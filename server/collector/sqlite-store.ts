@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { sessionsQuery, encodeCursor, type SessionFilter } from './filters.js';
 import { loadMigrations, MIGRATIONS_TABLE_SQL } from './migrations.js';
 import type { IngestRecord, SessionPage, SessionSummary, Store, StoredRecord } from './store.js';
@@ -16,8 +17,9 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private statements = new Map<string, Database.Statement>();
   private ingestTx?: (records: IngestRecord[], receivedAt: number) => Set<string>;
+  private checkpointer?: Worker;
 
-  constructor(file: string) {
+  constructor(private readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -25,6 +27,22 @@ export class SqliteStore implements Store {
     // an fsync per batch.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // 64 MiB of page cache: the indexes' hot pages stay in memory under sustained ingest.
+    this.db.pragma('cache_size = -65536');
+  }
+
+  /**
+   * Moves WAL checkpoints to a worker thread (sqlite-checkpointer.mjs). The writer keeps a far
+   * automatic checkpoint as a fallback so the WAL stays bounded if the worker ever falls behind.
+   */
+  private startCheckpointer(): void {
+    if (this.file === ':memory:' || this.checkpointer) return;
+    this.db.pragma('wal_autocheckpoint = 50000');
+    this.checkpointer = new Worker(new URL('./sqlite-checkpointer.mjs', import.meta.url), {
+      workerData: { file: this.file, intervalMs: 250 },
+    });
+    this.checkpointer.unref();
+    this.checkpointer.on('error', () => this.db.pragma('wal_autocheckpoint = 1000'));
   }
 
   /** Statements are prepared once and reused: values are always bound, never interpolated. */
@@ -49,6 +67,7 @@ export class SqliteStore implements Store {
     });
     apply.immediate();
     this.prepareIngest();
+    this.startCheckpointer();
   }
 
   private prepareIngest(): void {
@@ -105,6 +124,14 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.checkpointer) {
+      const worker = this.checkpointer;
+      this.checkpointer = undefined;
+      await new Promise<void>((resolve) => {
+        worker.once('exit', () => resolve());
+        worker.postMessage('close');
+      });
+    }
     this.db.close();
   }
 }

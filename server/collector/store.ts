@@ -6,7 +6,10 @@ import type { SessionFilter } from './filters.js';
 
 export type Role = 'caller' | 'callee';
 
-/** A record that passed validation, with the columns the store indexes. */
+/**
+ * A record that passed validation: the columns the store indexes, the few fields the session
+ * summary is folded from, and the record's JSON text as stored.
+ */
 export interface IngestRecord {
   id: string;
   sessionId: string;
@@ -15,9 +18,16 @@ export interface IngestRecord {
   kind: string;
   role: Role;
   generation: number;
-  /** The record as parsed; the summary is folded from it. */
-  record: ValidRecord;
-  /** The record as stored, JSON text. */
+  browserName: string;
+  browserVersion: number | null;
+  /** The security snapshot of handshake, snapshot and rekey records. */
+  snapshot: { dtlsVersion: string | null; srtpProfile: string | null; dtlsCipher: string | null; compliant: boolean } | null;
+  /** `dropped` records: how many records the SDK lost; 0 otherwise. */
+  droppedCount: number;
+  /** `session-end` records: why and after how long; null otherwise. */
+  endReason: string | null;
+  durationMs: number | null;
+  /** The record as received, JSON text. */
   body: string;
 }
 

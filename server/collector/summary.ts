@@ -65,13 +65,6 @@ export const SESSION_UPSERT_SET = [
   pick(earlierEnd, 'ended_time'),
 ].join(',\n  ');
 
-interface SnapshotView {
-  dtlsVersion: string | null;
-  srtpProfile: string | null;
-  dtlsCipher: string | null;
-  compliant: boolean;
-}
-
 function emptyDelta(id: string, time: number): SessionDelta {
   return {
     id,
@@ -110,38 +103,20 @@ export function foldSessions(records: readonly IngestRecord[]): SessionDelta[] {
     (d.record_count as number)++;
     const browserCol = r.role === 'caller' ? 'caller_browser' : 'callee_browser';
     if (d[`${browserCol}_name`] === null) {
-      d[`${browserCol}_name`] = r.record.browser.name;
-      d[`${browserCol}_version`] = r.record.browser.version;
+      d[`${browserCol}_name`] = r.browserName;
+      d[`${browserCol}_version`] = r.browserVersion;
     }
     if (r.generation > (d.max_generation as number)) d.max_generation = r.generation;
-    const data = r.record.data;
-    let snapshot: SnapshotView | undefined;
-    switch (r.kind) {
-      case 'handshake':
-      case 'snapshot':
-        snapshot = data.snapshot as SnapshotView;
-        break;
-      case 'rekey':
-        (d.rekey_count as number)++;
-        snapshot = data.snapshot as SnapshotView;
-        break;
-      case 'rekey-failed':
-        (d.rekey_failed_count as number)++;
-        break;
-      case 'violation':
-        (d.violation_count as number)++;
-        break;
-      case 'dropped':
-        d.dropped_count = (d.dropped_count as number) + (data.count as number);
-        break;
-      case 'session-end':
-        if (d.ended_time === null || r.time < (d.ended_time as number)) {
-          d.ended_time = r.time;
-          d.ended_reason = data.reason as string;
-          d.duration_ms = data.durationMs as number;
-        }
-        break;
+    if (r.kind === 'rekey') (d.rekey_count as number)++;
+    else if (r.kind === 'rekey-failed') (d.rekey_failed_count as number)++;
+    else if (r.kind === 'violation') (d.violation_count as number)++;
+    d.dropped_count = (d.dropped_count as number) + r.droppedCount;
+    if (r.endReason !== null && (d.ended_time === null || r.time < (d.ended_time as number))) {
+      d.ended_time = r.time;
+      d.ended_reason = r.endReason;
+      d.duration_ms = r.durationMs;
     }
+    const snapshot = r.snapshot;
     if (snapshot) {
       if (!snapshot.compliant) (d.noncompliant_count as number)++;
       const lt = d.latest_time as number;
