@@ -118,7 +118,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private polling = false;
   private lastSecurityKey: string | null = null;
   private readonly reportedViolations = new Set<string>();
-  private readonly policyRekeys = new Set<number>();
+  /** Rules that already triggered their one `policy` re-key (per call, or it could loop forever). */
+  private readonly policyRekeys = new Set<string>();
   /** Attempts given up here or by the other side: a late (reordered) offer of one is stale. */
   private readonly endedAttempts = new Set<string>();
   private recoveryFailures = 0;
@@ -183,6 +184,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
    * Calling it again returns the same promise.
    */
   start(): Promise<void> {
+    if (this.ended) return Promise.reject(RekeyRtcError.closed());
     if (this.startPromise) return this.startPromise;
     if (this._state !== 'new') return Promise.reject(RekeyRtcError.closed());
     this.startPromise = new Promise<void>((resolve, reject) => {
@@ -632,13 +634,17 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
       }
     }
     this.setState('connected');
-    const retryInMs = this.scheduler.retry(this.current?.state === 'failed' ? 'recovery' : reason);
+    // The side that started the re-key retries it; the other side would only double the
+    // attempts (and retry even with `rekey: false`). A dead current connection is everyone's.
+    const dead = this.current?.state === 'failed';
+    const retryInMs =
+      reason !== 'remote' || dead ? this.scheduler.retry(dead ? 'recovery' : reason) : null;
     this.safeEmit('rekeyfailed', {
       generation: attempt.generation,
       reason,
       code,
       message,
-      attempt: this.scheduler.consecutiveFailures,
+      attempt: Math.max(1, this.scheduler.consecutiveFailures),
       retryInMs,
     });
     this.rejectWaiters(
@@ -749,8 +755,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
         this.teardown(`policy:${violation.rule}`, violation);
         return;
       }
-      if (violation.action === 'rekey' && !this.policyRekeys.has(violation.generation)) {
-        this.policyRekeys.add(violation.generation);
+      if (violation.action === 'rekey' && !this.policyRekeys.has(violation.rule)) {
+        this.policyRekeys.add(violation.rule);
         this.requestRekey('policy');
       }
     }

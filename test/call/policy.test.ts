@@ -169,19 +169,18 @@ describe('policy on a live call', () => {
     expect(pair.a.generation).toBe(1);
   });
 
-  it("action 'rekey' with a violation that persists: at most one policy re-key per generation", async () => {
+  it("action 'rekey' with a violation that persists: one policy re-key per rule per call, not a loop", async () => {
     const pair = createPair({
       engines: ['chrome', 'chrome'],
       both: { rekey: false, policy: { actions: { 'srtp-profile': 'rekey' } } },
     });
-    await startBoth(pair, 3_000);
-    const generation = pair.a.generation;
-    const starts = pair.of('a', 'rekeystart') as Array<{ generation: number; reason: string }>;
-    expect(starts.every((s) => s.reason === 'policy')).toBe(true);
-    expect(new Set(starts.map((s) => s.generation)).size).toBe(starts.length);
+    await startBoth(pair, 60_000);
+    // Chromium to Chromium never gets GCM: a second re-key would not help, so none follows.
+    expect(pair.of('a', 'rekeystart')).toMatchObject([{ generation: 1, reason: 'policy' }]);
+    expect(pair.a.generation).toBe(1);
+    expect(pair.b.generation).toBe(1);
     const violations = pair.of('a', 'violation') as Violation[];
-    expect(new Set(violations.map((v) => v.generation)).size).toBe(violations.length);
-    expect(generation).toBe(pair.b.generation);
+    expect(violations.map((v) => v.generation)).toEqual([0, 1]);
     expect(pair.a.state === 'connected' || pair.a.state === 'rekeying').toBe(true);
   });
 });

@@ -294,6 +294,29 @@ describe('re-key protocol: failures', () => {
     },
   );
 
+  it('only the side that started a failed re-key retries it; the other reports without retrying', async () => {
+    const pair = createPair({
+      both: { rekey: { intervalMs: 1_000_000, timeoutMs: 5_000, retryBaseMs: 2_000 } },
+    });
+    await connect(pair);
+    // Every answer of generation 1 is lost: both sides hold the attempt until it times out.
+    pair.signaling.drop = (m) => m['kind'] === 'answer' && m['generation'] === 1;
+    const rekey = pair.a.rekey();
+    const rejected = expect(rekey).rejects.toMatchObject({ code: 'negotiation-failed' });
+    await run(6_000);
+    await rejected;
+    const started = pair.of('a', 'rekeyfailed') as RekeyFailure[];
+    const other = pair.of('b', 'rekeyfailed') as RekeyFailure[];
+    expect(started).toHaveLength(1);
+    expect(started[0]!.retryInMs).toBeGreaterThan(0);
+    expect(other.length).toBeLessThanOrEqual(1);
+    for (const failure of other)
+      expect(failure).toMatchObject({ reason: 'remote', retryInMs: null });
+    pair.signaling.drop = () => false;
+    await run(started[0]!.retryInMs! + 2_000);
+    expectOneRekeyEach(pair, 1);
+  });
+
   it('a new connection that connects but carries no audio times out and is closed', async () => {
     const pair = createPair({ both: { rekey: { intervalMs: 1_000_000, timeoutMs: 3_000 } } });
     await connect(pair);

@@ -93,8 +93,8 @@ describe('SecureCall state machine', () => {
     const again = createPair();
     again.b.close();
     await expect(again.b.start()).rejects.toMatchObject({ code: 'closed' });
-    // start() on a call that was started then closed returns the settled start promise.
-    await expect(pair.a.start()).resolves.toBeUndefined();
+    // Also on a call that was started and connected before it closed.
+    await expect(pair.a.start()).rejects.toMatchObject({ code: 'closed' });
   });
 
   it('close() during connecting rejects start() with code closed', async () => {
