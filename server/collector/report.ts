@@ -41,6 +41,9 @@ thead th { background: #eef1f5; font-size: 12px; text-transform: uppercase; lett
 tbody tr:hover { background: #f9fafc; }
 tr.noncompliant td:first-child { box-shadow: inset 4px 0 0 var(--bad); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+time.ts { white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.nowrap { white-space: nowrap; }
+.fpline { display: block; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .badge.bad { color: var(--bad); background: var(--bad-bg); }
 .badge.ok { color: var(--ok); background: var(--ok-bg); }
@@ -69,8 +72,11 @@ export const REPORT_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** Times are UTC (captions say so); tables show seconds, the title attribute keeps the ms. */
 const iso = (ms: number | null | undefined): string =>
-  ms === null || ms === undefined ? '' : new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC');
+  ms === null || ms === undefined ? '' : new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+const when = (ms: number | null | undefined) =>
+  html`<time class="ts" title="${iso(ms)} UTC">${iso(ms).slice(0, 19)}</time>`;
 
 /** Link back into the report, carrying the `?key=` the page was opened with (if any). */
 function link(path: string, key: string | null, params: Record<string, string | number | undefined> = {}): string {
@@ -153,7 +159,7 @@ export function renderSessionsPage(input: SessionsPageInput): string {
 </div>
 <div class="table-wrap">
 <table>
-<caption>Sessions, non-compliant first, then newest first. Generated ${iso(input.generatedAt)}.</caption>
+<caption>Sessions, non-compliant first, then newest first. Times in UTC. Generated ${iso(input.generatedAt).slice(0, 19)} UTC.</caption>
 <thead><tr>
   <th scope="col">Status</th><th scope="col">Session</th><th scope="col">First seen</th><th scope="col">Last seen</th>
   <th scope="col">Browsers</th><th scope="col">DTLS</th><th scope="col">SRTP profile</th><th scope="col">Cipher</th>
@@ -164,8 +170,8 @@ ${sessions.map(
   (s) => html`<tr class="${s.compliant ? 'compliant' : 'noncompliant'}">
   <td>${status(s)}</td>
   <td><a class="mono" href="${link(`/report/sessions/${encodeURIComponent(s.id)}`, key)}">${s.id}</a></td>
-  <td>${iso(s.firstTime)}</td><td>${iso(s.lastTime)}</td>
-  <td>${browsers(s)}</td>
+  <td>${when(s.firstTime)}</td><td>${when(s.lastTime)}</td>
+  <td class="nowrap">${browsers(s)}</td>
   <td>${orDash(s.dtlsVersion)}</td><td class="mono">${orDash(s.srtpProfile)}</td><td class="mono">${orDash(s.dtlsCipher)}</td>
   <td class="num">${s.rekeyCount}</td><td class="num">${s.rekeyFailedCount}</td>
   <td class="num">${s.violationCount}</td><td class="num">${s.droppedCount}</td>
@@ -211,7 +217,7 @@ function recordDetails(kind: unknown, data: Obj): SafeHtml {
     case 'session-start': {
       const rekey = data.rekey === null ? null : obj(data.rekey);
       return detailList([
-        ['Re-key schedule', rekey ? `every ${String(rekey.intervalMs)} ms or ${String(rekey.maxBytes)} bytes` : 'off'],
+        ['Re-key schedule', rekey ? `intervalMs ${String(rekey.intervalMs)}, maxBytes ${String(rekey.maxBytes)}` : 'none'],
       ]);
     }
     case 'handshake':
@@ -223,8 +229,8 @@ function recordDetails(kind: unknown, data: Obj): SafeHtml {
         ['Reason', data.reason],
         ['Handshake', `${String(data.handshakeMs)} ms`],
         ['Overlap', `${String(data.overlapMs)} ms`],
-        ['Local fingerprint', html`${fp(data.previousFingerprint)} → ${fp(data.fingerprint)}`],
-        ['Remote fingerprint', html`${fp(data.previousRemoteFingerprint)} → ${fp(data.remoteFingerprint)}`],
+        ['Local fingerprint', html`<span class="fpline">before ${fp(data.previousFingerprint)}</span><span class="fpline">after ${fp(data.fingerprint)}</span>`],
+        ['Remote fingerprint', html`<span class="fpline">before ${fp(data.previousRemoteFingerprint)}</span><span class="fpline">after ${fp(data.remoteFingerprint)}</span>`],
         ['DTLS', html`${orDash(s.dtlsVersion)} <span class="mono">${s.dtlsCipher ?? ''}</span>`],
         ['SRTP profile', html`<span class="mono">${orDash(s.srtpProfile)}</span>`],
         ['Compliant', s.compliant === false ? html`<span class="badge bad">no</span>` : 'yes'],
@@ -266,7 +272,7 @@ export function renderSessionPage(session: SessionSummary, timeline: StoredRecor
 <p><a href="${link('/report', key)}">← All sessions</a></p>
 <h2>Session <span class="mono">${session.id}</span> ${status(session)}</h2>
 <dl class="facts">
-  <dt>First / last record</dt><dd>${iso(session.firstTime)} – ${iso(session.lastTime)}</dd>
+  <dt>First / last record</dt><dd>${iso(session.firstTime)} – ${iso(session.lastTime)} UTC</dd>
   <dt>Browsers</dt><dd>${browsers(session)}</dd>
   <dt>Latest DTLS / SRTP</dt><dd>${orDash(session.dtlsVersion)} <span class="mono">${session.dtlsCipher ?? ''}</span> · <span class="mono">${orDash(session.srtpProfile)}</span></dd>
   <dt>Generations</dt><dd>${session.maxGeneration} (re-keys ${session.rekeyCount}, failed ${session.rekeyFailedCount})</dd>
@@ -277,14 +283,14 @@ export function renderSessionPage(session: SessionSummary, timeline: StoredRecor
 </dl>
 <div class="table-wrap">
 <table>
-<caption>Timeline: ${timeline.length} records in time order</caption>
+<caption>Timeline: ${timeline.length} records in time order (UTC)</caption>
 <thead><tr><th scope="col">Time</th><th scope="col">Seq</th><th scope="col">Role</th><th scope="col">Record</th><th scope="col">Generation</th><th scope="col">Details</th></tr></thead>
 <tbody>
 ${timeline.map(({ record }) => {
   const kind = record.kind;
   const flagged = kind === 'violation' || kind === 'rekey-failed' || kind === 'dropped' || obj(obj(record.data).snapshot).compliant === false;
   return html`<tr${flagged ? html` class="noncompliant"` : ''}>
-  <td>${iso(record.time as number)}</td><td class="num">${record.seq}</td><td>${record.role}</td>
+  <td>${when(record.time as number)}</td><td class="num">${record.seq}</td><td>${record.role}</td>
   <td><span class="badge ${flagged ? 'bad' : 'kind'}">${kind}</span></td><td class="num">${record.generation}</td>
   <td>${recordDetails(kind, obj(record.data))}</td>
 </tr>`;
