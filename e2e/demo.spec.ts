@@ -354,3 +354,42 @@ test('demo: a signaling server restart mid-call is announced, and the call re-ke
     await demo.stop();
   }
 });
+
+test('demo quick look (ES module build): both sides in one page connect and re-key', async ({
+  launch,
+}, testInfo) => {
+  const demo = await startDemo();
+  try {
+    const browser = await launch('chromium');
+    const page = await (
+      await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    ).newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`${demo.url}quick.html`);
+    expect(await page.locator('script[type="importmap"]').count()).toBe(1);
+    await page.selectOption('#audio-source', 'tone');
+    await page.getByRole('button', { name: 'Start call' }).click();
+    const generations = () =>
+      page.evaluate(() => {
+        const calls = (window as unknown as { calls?: { caller: DemoCall; callee: DemoCall } })
+          .calls;
+        return calls ? [calls.caller.state, calls.callee.state, calls.caller.generation] : null;
+      });
+    await expect.poll(generations, { timeout: 20_000 }).toEqual(['connected', 'connected', 0]);
+    await page.getByRole('button', { name: 'Re-key now' }).click();
+    await expect.poll(generations, { timeout: 20_000 }).toEqual(['connected', 'connected', 1]);
+    for (const side of ['caller', 'callee']) {
+      await expect(page.locator(`[data-side="${side}"] [data-field="generation"]`)).toHaveText('1');
+      await expect(page.locator(`[data-side="${side}"] .event-rekey`)).toHaveCount(1);
+    }
+    await page.screenshot({
+      path: testInfo.outputPath('quick.png'),
+      fullPage: true,
+      caret: 'initial',
+    });
+    expect(problems).toEqual([]);
+  } finally {
+    await demo.stop();
+  }
+});
