@@ -264,7 +264,8 @@ test('a re-key whose signaling is dropped fails with timeout, the call stays up,
     // Heard across the failed attempt: the tone went on from before the re-key to after the failure.
     const failure = analyse(pcm, recording, SENDER_SEED, [failedAt], 2000, 900).around[0]!;
     expect(failure.longestSilenceMs).toBeLessThanOrEqual(MAX_SILENCE_MS);
-    expect(failure.garbledMs).toBeLessThan(1000);
+    // The tone, not something else, for at least 30 % of the window (same loose bound as above).
+    expect(failure.garbledMs).toBeLessThan(0.7 * (failure.toMs - failure.fromMs));
     await closePair(pair);
   } finally {
     await rig.close();

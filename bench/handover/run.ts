@@ -117,6 +117,13 @@ function summary(values: number[]): string {
   return `${median(values).toFixed(1)} / ${Math.max(...values).toFixed(1)}`;
 }
 
+// --report a.json b.json ...: only (re)write the BENCHMARKS.md section from earlier runs.
+if (args[0] === '--report') {
+  const runs = args.slice(1).map((file) => JSON.parse(readFileSync(file, 'utf8')) as { meta: Meta; results: Result[] });
+  writeSection(runs);
+  process.exit(0);
+}
+
 const teardown = await globalSetup();
 const results: Result[] = [];
 const startedAt = new Date();
@@ -146,7 +153,7 @@ try {
   await teardown();
 }
 
-const meta = {
+const meta: Meta = {
   date: startedAt.toISOString(),
   command: `node --import tsx bench/handover/run.ts ${args.join(' ')}`.trim(),
   cores: cpus().length,
@@ -157,9 +164,19 @@ const meta = {
 };
 writeFileSync(OUT, JSON.stringify({ meta, results }, null, 1));
 console.log(`wrote ${OUT}`);
-if (args.includes('--write')) writeSection(meta, results);
+if (args.includes('--write')) writeSection([{ meta, results }]);
 
-function writeSection(m: typeof meta, rs: Result[]): void {
+interface Meta {
+  date: string;
+  command: string;
+  cores: number;
+  rekeys: number;
+  crossfadeMs: number | null;
+  sdk: string;
+  windowMs: { before: number; after: number };
+}
+
+function table(rs: Result[]): string[] {
   const rows = rs.map((r) => {
     const d = r.switches.map((s) => s.disruptionMs);
     const g = r.switches.map((s) => s.garbledMs);
@@ -168,10 +185,17 @@ function writeSection(m: typeof meta, rs: Result[]): void {
     const within = d.filter((x) => x <= 10).length;
     return `| ${r.pair} | ${r.mode === 'sdk' ? 'make-before-break (SDK)' : 'break-before-make (baseline)'} | ${d.length} | ${summary(d)} | ${summary(g)} | ${summary(j)} | ${within}/${d.length} | ${summary(c)} | ${r.loadBefore.toFixed(1)}-${r.loadAfter.toFixed(1)} |`;
   });
+  return [
+    '| sender -> receiver | mode | switches | disruption | garbled | jump | <= 10 ms | control | load avg |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ];
+}
+
+function writeSection(runs: { meta: Meta; results: Result[] }[]): void {
+  const m = runs[0]!.meta;
   const section = [
     '## Handover',
-    '',
-    `Measured ${m.date.slice(0, 10)} with \`npm run build && ${m.command}\` (${m.cores} cores, shared with other test runs).`,
     '',
     'Audio lost or garbled around each switch, as heard at the sound server: the receiver page plays',
     '`remoteStream` into a private PulseAudio null sink recorded with `parec` (Chromium headful under',
@@ -182,12 +206,16 @@ function writeSection(m: typeof meta, rs: Result[]): void {
     'tones), **jump** = skips and repeats of the timeline between correct symbols,',
     '**disruption** = garbled + jump. **control** = the same window half-way between two switches:',
     'what the call loses with no switch at all (CPU contention, jitter-buffer adaptation). Signaling',
-    `delay ${SIGNALING_DELAY_MS} ms each way. Values are median / worst in ms.`,
+    `delay ${SIGNALING_DELAY_MS} ms each way. Values are median / worst in ms; load avg is the`,
+    '1-minute load average before-after each row (2 cores: anything above 2 means CPU contention).',
     '',
-    '| sender -> receiver | mode | switches | disruption | garbled | jump | <= 10 ms | control | load avg |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows,
-    '',
+    ...runs.flatMap((run) => [
+      `Run of ${run.meta.date.slice(0, 16).replace('T', ' ')} UTC: \`npm run build && ${run.meta.command}\``,
+      `(SDK bundle ${run.meta.sdk}, rekey.crossfadeMs ${run.meta.crossfadeMs ?? 'default (60)'}, ${run.meta.rekeys} re-keys per row, ${run.meta.cores} cores shared with other test runs).`,
+      '',
+      ...table(run.results),
+      '',
+    ]),
   ].join('\n');
   const path = 'BENCHMARKS.md';
   const text = readFileSync(path, 'utf8');
