@@ -8,7 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { bearerToken, digest, KeyRing, type Scope } from './auth.js';
 import { toCsv } from './csv.js';
-import { parseSessionQuery, type SessionFilter } from './filters.js';
+import { decodeCursor, parseSessionQuery, type SessionFilter } from './filters.js';
 import { prepareBatch, type PreparedBatch, type RejectedRecord } from './ingest.js';
 import { IngestPool } from './ingest-pool.js';
 import { REPORT_CSP, renderMessagePage, renderSessionPage, renderSessionsPage } from './report.js';
@@ -54,8 +54,8 @@ export const redactUrl = (url: string): string => url.replace(/([?&]key=)[^&#]*/
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The token's digest, computed once per request (auth and rate limiter both need it). */
-    keyDigest?: Buffer | null;
+    /** Scopes of the presented key, computed once per request (rate limiter and auth). */
+    keyScopes?: Set<Scope>;
     /** The read key as given in `?key=` (to carry on report links), or null. */
     queryKey?: string | null;
   }
@@ -109,7 +109,10 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   const pool = options.ingestWorkers && options.ingestWorkers > 0 ? new IngestPool(options.ingestWorkers) : null;
-  if (pool) app.addHook('onClose', async () => pool.close());
+  if (pool) {
+    app.addHook('onReady', async () => pool.ready());
+    app.addHook('onClose', async () => pool.close());
+  }
   const prepare = (raw: string): Promise<PreparedBatch> | PreparedBatch => (pool ? pool.run(raw) : prepareBatch(raw));
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
@@ -139,26 +142,29 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
   }
 
   if (rateLimitPerMin > 0) {
+    // Not global: each route lists the limiter first and the key check second, so that failed
+    // key checks are rate limited too (a global limiter would run after a route's own hooks).
     app.register(rateLimit, {
-      global: true,
+      global: false,
       max: rateLimitPerMin,
       timeWindow: 60_000,
-      // Per key, named by digest prefix; anonymous callers are limited per IP.
+      // Per valid key, named by its digest; callers without a valid key are limited per IP (so
+      // made-up keys cannot open fresh buckets).
       keyGenerator: (req) => {
         const token = presentedToken(req, true);
-        if (!token) return `ip:${req.ip}`;
-        req.keyDigest ??= digest(token);
-        return `key:${req.keyDigest.subarray(0, 16).toString('hex')}`;
+        if (token && scopesOf(req, token).size > 0) return `key:${digest(token).subarray(0, 16).toString('hex')}`;
+        return `ip:${req.ip}`;
       },
-      allowList: (req) => req.method === 'OPTIONS' || req.url === '/healthz',
     });
   }
+
+  const scopesOf = (req: FastifyRequest, token: string): Set<Scope> => (req.keyScopes ??= keys.scopes(token));
 
   /** onRequest guard: 401 unless the token grants `scope`. */
   const requireScope = (scope: Scope, allowQueryKey: boolean, html = false) =>
     async function authenticate(req: FastifyRequest, reply: FastifyReply) {
       const token = presentedToken(req, allowQueryKey);
-      const scopes = token ? keys.scopes(token) : new Set<Scope>();
+      const scopes = token ? scopesOf(req, token) : new Set<Scope>();
       if (scopes.has(scope)) {
         req.queryKey = bearerToken(req.headers.authorization) ? null : token;
         return;
@@ -177,9 +183,12 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
     };
 
   app.register(async (scope) => {
+    const limited = (guard: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+      rateLimitPerMin > 0 ? [scope.rateLimit(), guard] : [guard];
+
     scope.get('/healthz', async () => ({ ok: true, store: store.kind }));
 
-    scope.post('/v1/events', { onRequest: requireScope('ingest', false) }, async (req, reply) => {
+    scope.post('/v1/events', { onRequest: limited(requireScope('ingest', false)) }, async (req, reply) => {
       const prepared = await prepare(req.body as string);
       if (!prepared.ok) return reply.code(400).send({ error: prepared.error, details: prepared.details });
       const { rows: toStore, rejected, batchDuplicates } = prepared;
@@ -193,7 +202,7 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
       return result;
     });
 
-    const readGuard = requireScope('read', true);
+    const readGuard = limited(requireScope('read', true));
     const badQuery = (reply: FastifyReply, problems: Problem[]) =>
       reply.code(400).send({ error: 'invalid query', details: problems });
 
@@ -218,8 +227,7 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
       let page = await store.listSessions({ ...filter, limit: Math.min(filter.limit, 1000) });
       sessions.push(...page.sessions);
       while (page.nextCursor && sessions.length < filter.limit) {
-        const { filter: next } = parseSessionQuery({ cursor: page.nextCursor }, { defaultLimit: 1000, maxLimit: 1000 });
-        page = await store.listSessions({ ...filter, cursor: next.cursor, limit: Math.min(1000, filter.limit - sessions.length) });
+        page = await store.listSessions({ ...filter, cursor: decodeCursor(page.nextCursor)!, limit: Math.min(1000, filter.limit - sessions.length) });
         sessions.push(...page.sessions);
       }
       return { sessions, nextCursor: page.nextCursor };
@@ -268,7 +276,7 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
         .header('x-content-type-options', 'nosniff')
         .header('cache-control', 'no-store');
 
-    scope.get('/report', { onRequest: requireScope('read', true, true) }, async (req, reply) => {
+    scope.get('/report', { onRequest: limited(requireScope('read', true, true)) }, async (req, reply) => {
       const query = req.query as Record<string, string | undefined>;
       const { filter, problems } = parseSessionQuery(query, { defaultLimit: 200, maxLimit: 1000, order: 'noncompliant-first' });
       if (problems.length) {
@@ -280,7 +288,7 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
       return htmlReply(reply).send(renderSessionsPage({ ...page, filter, query, key: req.queryKey ?? null, generatedAt: Date.now() }));
     });
 
-    scope.get('/report/sessions/:id', { onRequest: requireScope('read', true, true) }, async (req, reply) => {
+    scope.get('/report/sessions/:id', { onRequest: limited(requireScope('read', true, true)) }, async (req, reply) => {
       const { id } = req.params as { id: string };
       const session = TOKEN.test(id) ? await store.getSession(id) : null;
       if (!session) return htmlReply(reply.code(404)).send(renderMessagePage('No such session', 'No records were received for this session id.', false));

@@ -43,7 +43,7 @@ export function encodeCursor(s: SessionSummary): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function decodeCursor(value: string): Cursor | null {
+export function decodeCursor(value: string): Cursor | null {
   try {
     const c = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as unknown;
     if (

@@ -8,6 +8,7 @@ import type { PreparedBatch } from './ingest.js';
 
 interface Slot {
   worker: Worker;
+  ready: Promise<void>;
   pending: Map<number, { resolve: (r: PreparedBatch) => void; reject: (e: Error) => void }>;
 }
 
@@ -21,9 +22,18 @@ export class IngestPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(new URL('./ingest-worker-boot.mjs', import.meta.url)), pending: new Map() };
-    slot.worker.unref();
-    slot.worker.on('message', ({ id, result }: { id: number; result: PreparedBatch }) => {
+    const worker = new Worker(new URL('./ingest-worker-boot.mjs', import.meta.url));
+    let markReady: () => void = () => {};
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      worker.once('error', reject);
+    });
+    ready.catch(() => {}); // surfaced through ready()/run(), not as an unhandled rejection
+    const slot: Slot = { worker, ready, pending: new Map() };
+    worker.unref();
+    worker.on('message', (msg: { ready?: true; id: number; result: PreparedBatch }) => {
+      if (msg.ready) return markReady();
+      const { id, result } = msg;
       const p = slot.pending.get(id);
       slot.pending.delete(id);
       p?.resolve(result);
@@ -42,6 +52,11 @@ export class IngestPool {
       if (!this.closed) fail(new Error(`ingest worker exited with code ${code}`));
     });
     return slot;
+  }
+
+  /** Resolves once every worker has loaded (requests sent earlier simply queue). */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.ready));
   }
 
   /** Prepares a batch on the least busy worker. */

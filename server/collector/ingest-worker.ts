@@ -8,3 +8,5 @@ import { prepareBatch } from './ingest.js';
 parentPort!.on('message', ({ id, raw }: { id: number; raw: string }) => {
   parentPort!.postMessage({ id, result: prepareBatch(raw) });
 });
+// Loading (schema compilation, and under tsx the TypeScript transform) is done: tell the pool.
+parentPort!.postMessage({ ready: true });

@@ -352,6 +352,12 @@ describe.each(backends())('collector on $name', (backend) => {
       expect(statuses[3]!.json().error).toBe('rate limited');
       // Another key has its own budget.
       expect((await limited.inject({ method: 'GET', url: '/v1/sessions', headers: readAuth })).statusCode).toBe(200);
+      // Made-up keys do not get buckets of their own: they share the caller's IP budget.
+      const bogus = [];
+      for (let i = 0; i < 4; i++) {
+        bogus.push((await limited.inject({ method: 'GET', url: '/v1/sessions', headers: { authorization: `Bearer made-up-key-number-${i}` } })).statusCode);
+      }
+      expect(bogus).toEqual([401, 401, 401, 429]);
     } finally {
       await limited.close();
     }

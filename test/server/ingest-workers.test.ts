@@ -14,7 +14,7 @@ describe('collector with ingest workers', () => {
     await backend.setup();
     app = collector(backend.store(), { ingestWorkers: 2 });
     await app.ready();
-  });
+  }, 60_000); // workers load the TypeScript sources themselves: slow on a busy machine
   afterAll(async () => {
     await app?.close();
     await backend.teardown();
