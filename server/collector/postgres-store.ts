@@ -43,14 +43,15 @@ const SESSION_TYPES: Record<(typeof SESSION_COLUMNS)[number], string> = {
   duration_ms: 'bigint',
 };
 
-// One statement per batch whatever its size: arrays in, unnest() into rows. A multi-row VALUES
-// list would need a prepared statement per batch length.
+// One statement per batch whatever its size: the rows travel as one JSON text parameter and
+// json_to_recordset() turns them into rows. JSON.stringify is native and fast; pg's text[] array
+// literals would escape every quote of every record body in JavaScript.
+const RECORD_COLUMNS = 'id text, session_id text, seq bigint, time bigint, kind text, role text, generation int, body text';
 const INSERT_RECORDS = {
   name: 'rekey_insert_records',
   text: `INSERT INTO records (id, session_id, seq, time, kind, role, generation, received_at, body)
-    SELECT id, session_id, seq, time, kind, role, generation, $8, body
-    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::int[], $9::text[])
-      AS t(id, session_id, seq, time, kind, role, generation, body)
+    SELECT id, session_id, seq, time, kind, role, generation, $2, body
+    FROM json_to_recordset($1::json) AS t(${RECORD_COLUMNS})
     ON CONFLICT (id) DO NOTHING
     RETURNING id`,
 };
@@ -58,7 +59,8 @@ const INSERT_RECORDS = {
 const UPSERT_SESSIONS = {
   name: 'rekey_upsert_sessions',
   text: `INSERT INTO sessions (${SESSION_COLUMNS.join(', ')})
-    SELECT * FROM unnest(${SESSION_COLUMNS.map((c, i) => `$${i + 1}::${SESSION_TYPES[c]}[]`).join(', ')})
+    SELECT ${SESSION_COLUMNS.join(', ')}
+    FROM json_to_recordset($1::json) AS t(${SESSION_COLUMNS.map((c) => `${c} ${SESSION_TYPES[c]}`).join(', ')})
     ON CONFLICT (id) DO UPDATE SET ${SESSION_UPSERT_SET}`,
 };
 
@@ -132,26 +134,27 @@ export class PostgresStore implements Store {
   async ingest(records: IngestRecord[], receivedAt: number): Promise<Set<string>> {
     // Sorted by id so that concurrent batches sharing ids take their row locks in one order.
     const sorted = [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const values = [
-      sorted.map((r) => r.id),
-      sorted.map((r) => r.sessionId),
-      sorted.map((r) => r.seq),
-      sorted.map((r) => r.time),
-      sorted.map((r) => r.kind),
-      sorted.map((r) => r.role),
-      sorted.map((r) => r.generation),
-      receivedAt,
-      sorted.map((r) => r.body),
-    ];
+    const rows = JSON.stringify(
+      sorted.map((r) => ({
+        id: r.id,
+        session_id: r.sessionId,
+        seq: r.seq,
+        time: r.time,
+        kind: r.kind,
+        role: r.role,
+        generation: r.generation,
+        body: r.body,
+      })),
+    );
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       try {
         await client.query('BEGIN');
-        const { rows } = await client.query<{ id: string }>({ ...INSERT_RECORDS, values });
-        const inserted = new Set(rows.map((r) => r.id));
+        const result = await client.query<{ id: string }>({ ...INSERT_RECORDS, values: [rows, receivedAt] });
+        const inserted = new Set(result.rows.map((r) => r.id));
         const deltas = foldSessions(sorted.filter((r) => inserted.has(r.id)));
         if (deltas.length > 0) {
-          await client.query({ ...UPSERT_SESSIONS, values: SESSION_COLUMNS.map((c) => deltas.map((d) => d[c])) });
+          await client.query({ ...UPSERT_SESSIONS, values: [JSON.stringify(deltas)] });
         }
         await client.query('COMMIT');
         return inserted;
