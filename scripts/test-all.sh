@@ -36,8 +36,9 @@ npm run --silent test:unit
 step "5/7 build (rollup + declarations)"
 npm run --silent build
 
-step "6/7 bundle size budget"
+step "6/7 bundle size budget, API reference (typedoc, warnings are errors)"
 npm run --silent bench:size
+npm run --silent docs
 
 step "7/7 browser tests (playwright: Chromium and Firefox)"
 # Firefox's WebAudio needs a sound server (FACTS.md). Start one for this user if none answers;

@@ -9,6 +9,7 @@ export type {
 export { IndexedDbRecordStore, MemoryRecordStore } from './RecordStore.js';
 export type { IndexedDbRecordStoreOptions, RecordStore } from './RecordStore.js';
 export { buildRecord, RECORD_ID_PATTERN, RECORD_SCHEMA } from './records.js';
+export type { EnvelopeInput } from './records.js';
 export type {
   BrowserInfo,
   CallRole,
