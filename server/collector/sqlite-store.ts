@@ -12,11 +12,20 @@ import { loadMigrations, MIGRATIONS_TABLE_SQL } from './migrations.js';
 import type { IngestRecord, SessionPage, SessionSummary, Store, StoredRecord } from './store.js';
 import { SESSION_COLUMNS, SESSION_UPSERT_SET, foldSessions, rowToSummary, type SessionDelta } from './summary.js';
 
+interface IngestJob {
+  records: IngestRecord[];
+  receivedAt: number;
+  resolve: (inserted: Set<string>) => void;
+  reject: (err: Error) => void;
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private statements = new Map<string, Database.Statement>();
-  private ingestTx?: (records: IngestRecord[], receivedAt: number) => Set<string>;
+  private ingestTx?: (jobs: IngestJob[]) => Set<string>[];
+  private queue: IngestJob[] = [];
+  private flushScheduled = false;
   private checkpointer?: Worker;
 
   constructor(private readonly file: string) {
@@ -80,27 +89,51 @@ export class SqliteStore implements Store {
        VALUES (${SESSION_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (id) DO UPDATE SET ${SESSION_UPSERT_SET}`,
     );
-    const tx = this.db.transaction((records: IngestRecord[], receivedAt: number) => {
-      const inserted = new Set<string>();
+    // Group commit: every batch that arrived in the same event-loop turn goes into one
+    // transaction (one WAL append instead of one per batch). Each request is still answered
+    // only after the commit that holds its records.
+    const tx = this.db.transaction((jobs: IngestJob[]) => {
       const fresh: IngestRecord[] = [];
-      for (const r of records) {
-        const info = insertRecord.run(r.id, r.sessionId, r.seq, r.time, r.kind, r.role, r.generation, receivedAt, r.body);
-        if (info.changes === 1) {
-          inserted.add(r.id);
-          fresh.push(r);
+      const results = jobs.map(({ records, receivedAt }) => {
+        const inserted = new Set<string>();
+        for (const r of records) {
+          const info = insertRecord.run(r.id, r.sessionId, r.seq, r.time, r.kind, r.role, r.generation, receivedAt, r.body);
+          if (info.changes === 1) {
+            inserted.add(r.id);
+            fresh.push(r);
+          }
         }
-      }
+        return inserted;
+      });
       for (const delta of foldSessions(fresh)) {
         upsertSession.run(...SESSION_COLUMNS.map((c) => (delta as SessionDelta)[c]));
       }
-      return inserted;
+      return results;
     });
-    this.ingestTx = (records, receivedAt) => tx.immediate(records, receivedAt);
+    this.ingestTx = (jobs) => tx.immediate(jobs);
   }
 
   async ingest(records: IngestRecord[], receivedAt: number): Promise<Set<string>> {
     if (!this.ingestTx) throw new Error('SqliteStore.migrate() must run before ingest');
-    return this.ingestTx(records, receivedAt);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ records, receivedAt, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const jobs = this.queue;
+    this.queue = [];
+    try {
+      const results = this.ingestTx!(jobs);
+      jobs.forEach((job, i) => job.resolve(results[i]!));
+    } catch (err) {
+      for (const job of jobs) job.reject(err as Error);
+    }
   }
 
   async listSessions(filter: SessionFilter): Promise<SessionPage> {
