@@ -214,8 +214,21 @@ responses; latency is per request (whole batch), from autocannon's per-response 
 column checks that every acknowledged record (warm-up included) is in the database.
 
 Machine: ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.
+"Collector CPU per record" is the collector process's CPU time (all its threads, from /proc)
+divided by the records acknowledged: it does not depend on how busy the machine was, unlike
+records/s. The load average column says how busy it was (2.0 = both cores in use).
 
 ${table.join('\n')}
 `;
 console.log(`\n${section}`);
-writeFileSync(new URL('RESULTS.md', import.meta.url), section);
+// Hand-written notes below the marker survive a re-run; the measured part above is replaced.
+const file = new URL('RESULTS.md', import.meta.url);
+const MARKER = '<!-- notes: kept by run.ts -->';
+let notes = '';
+try {
+  const old = readFileSync(file, 'utf8');
+  if (old.includes(MARKER)) notes = old.slice(old.indexOf(MARKER));
+} catch {
+  // first run
+}
+writeFileSync(file, notes ? `${section}\n${notes}` : section);
