@@ -395,9 +395,9 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private onSwitched(generation: number, id: string): void {
     const retiring = this.retiring;
     if (retiring && retiring.attempt.id === id && this.current?.number === generation) {
-      // Both sides play the new generation: retire the old one once our crossfade is done.
-      const left = retiring.switchedAt + this.rekeyOptions.crossfadeMs - this.platform.now();
-      this.scheduleRetire(Math.max(0, left));
+      // Both sides play the new generation. The other side's playout switch began when it sent
+      // this, so keeping the old connection for `switchMs` from now covers its switch and ours.
+      this.scheduleRetire(this.rekeyOptions.switchMs);
     } else if (this.attempt && this.attempt.id === id) {
       this.attempt.remoteSwitched = true;
     }
@@ -544,7 +544,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     // A generation still waiting for retirement (its peer's confirmation lost) goes now: only
     // the new and the current one may be open.
     if (this.retiring) void this.retire(this.retiring);
-    this.playout.switchTo(attempt.generation, this.rekeyOptions.crossfadeMs);
+    this.playout.switchTo(attempt.generation, this.rekeyOptions.switchMs);
     this.attempt = null;
     this.current = next;
     this.recoveryFailures = 0;
@@ -560,9 +560,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.scheduler.arm();
     const dead = old.state === 'failed';
     this.scheduleRetire(
-      attempt.remoteSwitched || dead
-        ? this.rekeyOptions.crossfadeMs
-        : this.rekeyOptions.maxOverlapMs,
+      attempt.remoteSwitched || dead ? this.rekeyOptions.switchMs : this.rekeyOptions.maxOverlapMs,
     );
     void this.pollSecurity();
   }

@@ -1,7 +1,7 @@
 // Handover benchmark: audio lost or garbled around each switch, as heard at the sound server.
 //
 //   node --import tsx bench/handover/run.ts [--rekeys 20] [--pairs chromium:chromium,...]
-//        [--modes sdk,bbm] [--crossfade 60] [--sdk /url/of/bundle.mjs] [--write] [--out file.json]
+//        [--modes sdk,bbm] [--switch-ms 400] [--sdk /url/of/bundle.mjs] [--write] [--out file.json]
 //
 // For each sender:receiver pairing, in one run: the SDK's make-before-break (SecureCall, re-keys
 // started with call.rekey() on the receiver) and a break-before-make baseline on raw
@@ -38,7 +38,7 @@ const PAIRS = option('pairs', 'chromium:chromium,firefox:firefox,chromium:firefo
   .split(',')
   .map((p) => p.split(':') as [BrowserName, BrowserName]);
 const MODES = option('modes', 'sdk,bbm').split(',');
-const CROSSFADE = args.includes('--crossfade') ? Number(option('crossfade', '60')) : null;
+const CROSSFADE = args.includes('--switch-ms') ? Number(option('switch-ms', '400')) : null;
 const SDK = args.includes('--sdk') ? option('sdk', '') : undefined;
 const OUT = option('out', 'bench/handover/last-run.json');
 const SIGNALING_DELAY_MS = 50;
@@ -60,40 +60,77 @@ interface Result {
   note?: string;
 }
 
-type Win = { startCall(o: unknown): Promise<unknown>; startRaw(o: unknown): Promise<unknown>; rawSwitch(): Promise<void>; call: { rekey(): Promise<unknown> } };
+type Win = {
+  startCall(o: unknown): Promise<unknown>;
+  startRaw(o: unknown): Promise<unknown>;
+  rawSwitch(): Promise<void>;
+  call: { rekey(): Promise<unknown> };
+};
 
-async function runSdk(rig: Rig, sender: BrowserName, receiver: BrowserName): Promise<Omit<Result, 'pair' | 'mode' | 'loadBefore' | 'loadAfter'>> {
+async function runSdk(
+  rig: Rig,
+  sender: BrowserName,
+  receiver: BrowserName,
+): Promise<Omit<Result, 'pair' | 'mode' | 'loadBefore' | 'loadAfter'>> {
   const pair = await openPair(rig, sender, receiver, { delayMs: SIGNALING_DELAY_MS }, SDK);
   try {
     const recording = await record(rig.sink, REKEYS * SPACING_MS * 2 + 30_000);
-    const rekey = CROSSFADE === null ? false : { intervalMs: 3_600_000, crossfadeMs: CROSSFADE };
+    const rekey = CROSSFADE === null ? false : { intervalMs: 3_600_000, switchMs: CROSSFADE };
     await Promise.all([
-      pair.sender.evaluate((o) => (window as unknown as Win).startCall(o), { role: 'caller', play: false, seed: SENDER_SEED, rekey }),
-      pair.receiver.evaluate((o) => (window as unknown as Win).startCall(o), { role: 'callee', play: true, seed: RECEIVER_SEED, rekey }),
+      pair.sender.evaluate((o) => (window as unknown as Win).startCall(o), {
+        role: 'caller',
+        play: false,
+        seed: SENDER_SEED,
+        rekey,
+      }),
+      pair.receiver.evaluate((o) => (window as unknown as Win).startCall(o), {
+        role: 'callee',
+        play: true,
+        seed: RECEIVER_SEED,
+        rekey,
+      }),
     ]);
     await sleep(1500);
     let failures = 0;
     for (let i = 0; i < REKEYS; i++) {
       const started = Date.now();
-      await pair.receiver.evaluate(() => (window as unknown as Win).call.rekey()).catch(() => (failures += 1));
+      await pair.receiver
+        .evaluate(() => (window as unknown as Win).call.rekey())
+        .catch(() => (failures += 1));
       await sleep(Math.max(0, SPACING_MS - (Date.now() - started)));
     }
     await sleep(1000);
     const pcm = await recording.stop();
     const switches = sdkSwitchTimes(await pageEvents(pair.receiver));
     const heard = analyse(pcm, recording, SENDER_SEED, switches, BEFORE_MS, AFTER_MS);
-    return { switches: heard.around, control: heard.control, ...(failures ? { note: `${failures} re-keys failed` } : {}) };
+    return {
+      switches: heard.around,
+      control: heard.control,
+      ...(failures ? { note: `${failures} re-keys failed` } : {}),
+    };
   } finally {
     await closePair(pair);
   }
 }
 
-async function runBbm(rig: Rig, sender: BrowserName, receiver: BrowserName): Promise<Omit<Result, 'pair' | 'mode' | 'loadBefore' | 'loadAfter'>> {
+async function runBbm(
+  rig: Rig,
+  sender: BrowserName,
+  receiver: BrowserName,
+): Promise<Omit<Result, 'pair' | 'mode' | 'loadBefore' | 'loadAfter'>> {
   const pair = await openPair(rig, sender, receiver, { delayMs: SIGNALING_DELAY_MS });
   try {
     const recording = await record(rig.sink, REKEYS * SPACING_MS * 2 + 30_000);
-    await pair.receiver.evaluate((o) => (window as unknown as Win).startRaw(o), { role: 'callee', play: true, seed: RECEIVER_SEED });
-    await pair.sender.evaluate((o) => (window as unknown as Win).startRaw(o), { role: 'caller', play: false, seed: SENDER_SEED });
+    await pair.receiver.evaluate((o) => (window as unknown as Win).startRaw(o), {
+      role: 'callee',
+      play: true,
+      seed: RECEIVER_SEED,
+    });
+    await pair.sender.evaluate((o) => (window as unknown as Win).startRaw(o), {
+      role: 'caller',
+      play: false,
+      seed: SENDER_SEED,
+    });
     await sleep(2000);
     for (let i = 0; i < REKEYS; i++) {
       const started = Date.now();
@@ -119,7 +156,9 @@ function summary(values: number[]): string {
 
 // --report a.json b.json ...: only (re)write the BENCHMARKS.md section from earlier runs.
 if (args[0] === '--report') {
-  const runs = args.slice(1).map((file) => JSON.parse(readFileSync(file, 'utf8')) as { meta: Meta; results: Result[] });
+  const runs = args
+    .slice(1)
+    .map((file) => JSON.parse(readFileSync(file, 'utf8')) as { meta: Meta; results: Result[] });
   writeSection(runs);
   process.exit(0);
 }
@@ -134,8 +173,17 @@ try {
       for (const mode of MODES) {
         const loadBefore = loadavg()[0]!;
         const t = Date.now();
-        const result = mode === 'sdk' ? await runSdk(rig, sender, receiver) : await runBbm(rig, sender, receiver);
-        const entry: Result = { pair: `${sender}->${receiver}`, mode, ...result, loadBefore, loadAfter: loadavg()[0]! };
+        const result =
+          mode === 'sdk'
+            ? await runSdk(rig, sender, receiver)
+            : await runBbm(rig, sender, receiver);
+        const entry: Result = {
+          pair: `${sender}->${receiver}`,
+          mode,
+          ...result,
+          loadBefore,
+          loadAfter: loadavg()[0]!,
+        };
         results.push(entry);
         const d = entry.switches.map((s) => s.disruptionMs);
         const c = entry.control.map((s) => s.disruptionMs);
@@ -158,7 +206,7 @@ const meta: Meta = {
   command: `node --import tsx bench/handover/run.ts ${args.join(' ')}`.trim(),
   cores: cpus().length,
   rekeys: REKEYS,
-  crossfadeMs: CROSSFADE,
+  switchMs: CROSSFADE,
   sdk: SDK ?? '/dist/rekey-rtc.mjs',
   windowMs: { before: BEFORE_MS, after: AFTER_MS },
 };
@@ -171,7 +219,7 @@ interface Meta {
   command: string;
   cores: number;
   rekeys: number;
-  crossfadeMs: number | null;
+  switchMs: number | null;
   sdk: string;
   windowMs: { before: number; after: number };
 }
@@ -211,7 +259,7 @@ function writeSection(runs: { meta: Meta; results: Result[] }[]): void {
     '',
     ...runs.flatMap((run) => [
       `Run of ${run.meta.date.slice(0, 16).replace('T', ' ')} UTC: \`npm run build && ${run.meta.command}\``,
-      `(SDK bundle ${run.meta.sdk}, rekey.crossfadeMs ${run.meta.crossfadeMs ?? 'default (60)'}, ${run.meta.rekeys} re-keys per row, ${run.meta.cores} cores shared with other test runs).`,
+      `(SDK bundle ${run.meta.sdk}, rekey.switchMs ${run.meta.switchMs ?? 'default'}, ${run.meta.rekeys} re-keys per row, ${run.meta.cores} cores shared with other test runs).`,
       '',
       ...table(run.results),
       '',

@@ -40,7 +40,13 @@ const TAP_SIZE = 16384;
 export function bestLag(a: Float32Array, b: Float32Array, maxLag: number): number | null {
   const n = Math.min(a.length, b.length);
   if (n <= 2 * maxLag + 64) return null;
-  const correlate = (x: ArrayLike<number>, y: ArrayLike<number>, length: number, lag: number, margin: number) => {
+  const correlate = (
+    x: ArrayLike<number>,
+    y: ArrayLike<number>,
+    length: number,
+    lag: number,
+    margin: number,
+  ) => {
     let sum = 0;
     let ex = 0;
     let ey = 0;
@@ -104,7 +110,9 @@ export class RemotePlayout {
   constructor(private readonly platform: Platform) {
     this.context = platform.createAudioContext();
     this.destination = this.context ? this.context.createMediaStreamDestination() : null;
-    this.stream = new platform.MediaStream(this.destination ? this.destination.stream.getAudioTracks() : []);
+    this.stream = new platform.MediaStream(
+      this.destination ? this.destination.stream.getAudioTracks() : [],
+    );
   }
 
   /** Resumes the audio context: call from a user gesture where autoplay rules demand it. */
@@ -121,7 +129,13 @@ export class RemotePlayout {
     }
     if (this.sources.has(generation)) return;
     if (!this.context || !this.destination) {
-      this.sources.set(generation, { track, node: null, delay: null, gain: null, stopKeepAlive: () => undefined });
+      this.sources.set(generation, {
+        track,
+        node: null,
+        delay: null,
+        gain: null,
+        stopKeepAlive: () => undefined,
+      });
       if (this.active === null || this.active === generation) this.swapInto(track);
       return;
     }
@@ -138,7 +152,7 @@ export class RemotePlayout {
 
   /**
    * Moves playout from the active generation to `generation`. `budgetMs` is how long the caller
-   * keeps the old generation playing (SecureCall: `rekey.crossfadeMs`).
+   * keeps the old generation playing (SecureCall: `rekey.switchMs`).
    *
    * The two generations carry the same audio but their playout delays differ (each has its own
    * jitter buffer, and the new one is still settling), so a plain crossfade plays a few ms twice
@@ -167,7 +181,12 @@ export class RemotePlayout {
       return;
     }
     const waitMs = budgetMs - BUDGET_MARGIN_MS - ALIGNED_FADE_MS;
-    const transition: Transition = { timer: null, from, to: generation, taps: this.startTaps(previous, next) };
+    const transition: Transition = {
+      timer: null,
+      from,
+      to: generation,
+      taps: this.startTaps(previous, next),
+    };
     transition.timer = this.platform.setTimeout(() => {
       if (this.transition !== transition) return;
       this.transition = null;
@@ -265,12 +284,17 @@ export class RemotePlayout {
     this.platform.clearTimeout(transition.timer);
     this.stopTaps(transition.taps);
     const to = this.sources.get(transition.to);
-    if (to) this.fade(transition.from === null ? undefined : this.sources.get(transition.from), to, 5);
+    if (to)
+      this.fade(transition.from === null ? undefined : this.sources.get(transition.from), to, 5);
   }
 
   /** Forgets a retired generation: disconnects its nodes and stops its keep-alive element. */
   remove(generation: number): void {
-    if (this.transition && (this.transition.from === generation || this.transition.to === generation)) this.finishTransition();
+    if (
+      this.transition &&
+      (this.transition.from === generation || this.transition.to === generation)
+    )
+      this.finishTransition();
     const source = this.sources.get(generation);
     this.sources.delete(generation);
     const video = this.videos.get(generation);
@@ -281,7 +305,8 @@ export class RemotePlayout {
     source.delay?.disconnect();
     source.gain?.disconnect();
     source.stopKeepAlive();
-    if (!source.node && this.stream.getTrackById(source.track.id)) this.stream.removeTrack(source.track);
+    if (!source.node && this.stream.getTrackById(source.track.id))
+      this.stream.removeTrack(source.track);
   }
 
   /** Generations whose audio is still mixed in. */

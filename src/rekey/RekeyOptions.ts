@@ -29,10 +29,13 @@ export interface RekeyOptions {
    */
   maxOverlapMs?: number;
   /**
-   * Crossfade between the old and the new connection's audio at the switch.
-   * @default 60
+   * How long the old connection keeps playing after audio arrives on the new one. Within it,
+   * playout lets the new connection's jitter buffer settle, measures how far apart the two
+   * generations play the same audio, aligns them and crossfades (30 ms), so nothing is skipped
+   * or heard twice. Under 250 ms there is no time to measure: a plain crossfade over `switchMs`.
+   * @default 400
    */
-  crossfadeMs?: number;
+  switchMs?: number;
   /**
    * First retry delay after a failed attempt; doubles each failure (with jitter) up to `retryMaxMs`.
    * @default 2_000
@@ -49,7 +52,7 @@ export const DEFAULT_REKEY: Readonly<Required<RekeyOptions>> = Object.freeze({
   maxBytes: 1_000_000_000,
   timeoutMs: 15_000,
   maxOverlapMs: 5_000,
-  crossfadeMs: 60,
+  switchMs: 400,
   retryBaseMs: 2_000,
   retryMaxMs: 60_000,
 });
@@ -59,7 +62,7 @@ const MINIMUM: Record<keyof RekeyOptions, number> = {
   maxBytes: 1024,
   timeoutMs: 1000,
   maxOverlapMs: 0,
-  crossfadeMs: 0,
+  switchMs: 0,
   retryBaseMs: 100,
   retryMaxMs: 100,
 };

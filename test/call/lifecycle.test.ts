@@ -11,7 +11,7 @@ describe('nothing of a retired generation lingers', () => {
     await connect(pair);
     for (let i = 1; i <= 100; i++) {
       const report = (i % 2 ? pair.a : pair.b).rekey();
-      await run(500);
+      await run(1_000); // switch, then `switchMs` (400) before the old one is retired
       await expect(report).resolves.toMatchObject({ generation: i });
     }
     await run(1_000);
