@@ -9,7 +9,18 @@ import { record, type Kind } from '../../test/server/records.js';
 const PLACEHOLDER = '@@P@@';
 
 export function batchTemplate(batchSize: number): string[] {
-  const perSession: Kind[] = ['session-start', 'handshake', 'snapshot', 'snapshot', 'snapshot', 'snapshot', 'snapshot', 'rekey', 'violation', 'session-end'];
+  const perSession: Kind[] = [
+    'session-start',
+    'handshake',
+    'snapshot',
+    'snapshot',
+    'snapshot',
+    'snapshot',
+    'snapshot',
+    'rekey',
+    'violation',
+    'session-end',
+  ];
   const records: Record<string, unknown>[] = [];
   const t0 = Date.now();
   for (let i = 0; i < batchSize; i++) {
@@ -18,7 +29,13 @@ export function batchTemplate(batchSize: number): string[] {
     const kind = perSession[seq]!;
     const generation = kind === 'rekey' || seq > 7 ? 1 : 0;
     records.push(
-      record(kind, { id: `${PLACEHOLDER}-${s}-${seq}`, sessionId: `${PLACEHOLDER}-${s}`, seq, time: t0 + seq * 1000, generation }),
+      record(kind, {
+        id: `${PLACEHOLDER}-${s}-${seq}`,
+        sessionId: `${PLACEHOLDER}-${s}`,
+        seq,
+        time: t0 + seq * 1000,
+        generation,
+      }),
     );
   }
   return JSON.stringify({ records }).split(PLACEHOLDER);

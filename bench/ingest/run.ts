@@ -33,7 +33,9 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 50);
 const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const WORKERS = (process.env.BENCH_WORKERS ?? '0,1').split(',').map(Number);
 const PG_URL =
-  process.env.REKEY_BENCH_PG_URL ?? process.env.REKEY_TEST_PG_URL ?? 'postgres://rekey:rekey@127.0.0.1:5432/rekey_test';
+  process.env.REKEY_BENCH_PG_URL ??
+  process.env.REKEY_TEST_PG_URL ??
+  'postgres://rekey:rekey@127.0.0.1:5432/rekey_test';
 const INGEST_KEY = 'bench-ingest-key-000000000001';
 const root = new URL('../../', import.meta.url);
 
@@ -76,11 +78,22 @@ function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function startCollector(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+async function startCollector(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/collector/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', INGEST_KEYS: INGEST_KEY, READ_KEYS: 'bench-read-key-0000000000001', RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      INGEST_KEYS: INGEST_KEY,
+      READ_KEYS: 'bench-read-key-0000000000001',
+      RATE_LIMIT_PER_MIN: '0',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -102,7 +115,18 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function load(url: string, seconds: number, runId: string): Promise<{ latencies: number[]; ok: number; sent: number; non2xx: number; errors: number; seconds: number }> {
+async function load(
+  url: string,
+  seconds: number,
+  runId: string,
+): Promise<{
+  latencies: number[];
+  ok: number;
+  sent: number;
+  non2xx: number;
+  errors: number;
+  seconds: number;
+}> {
   const parts = batchTemplate(BATCH);
   let n = 0;
   const latencies: number[] = [];
@@ -120,26 +144,40 @@ async function load(url: string, seconds: number, runId: string): Promise<{ late
       },
     ],
   });
-  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-    latencies.push(responseTime);
-    if (statusCode >= 200 && statusCode < 300) ok++;
-  });
+  instance.on(
+    'response',
+    (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+      latencies.push(responseTime);
+      if (statusCode >= 200 && statusCode < 300) ok++;
+    },
+  );
   const result = await instance;
-  return { latencies: latencies.sort((a, b) => a - b), ok, sent: n, non2xx: result.non2xx, errors: result.errors + result.timeouts, seconds: result.duration };
+  return {
+    latencies: latencies.sort((a, b) => a - b),
+    ok,
+    sent: n,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    seconds: result.duration,
+  };
 }
 
 async function bench(store: string, workers: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'rekey-bench-'));
   const schema = `bench_${Date.now().toString(36)}`;
   const env: Record<string, string> =
-    store === 'sqlite' ? { COLLECTOR_DB: join(dir, 'collector.db') } : { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema };
+    store === 'sqlite'
+      ? { COLLECTOR_DB: join(dir, 'collector.db') }
+      : { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema };
   env.INGEST_WORKERS = String(workers);
   const { child, url } = await startCollector(env);
   try {
     const tag = `${store.slice(0, 2)}${workers}`;
     console.error(`[${store}, ${workers} ingest workers] warm-up ${WARMUP}s`);
     const warm = await load(url, WARMUP, `w${tag}`);
-    console.error(`[${store}, ${workers} ingest workers] measuring ${DURATION}s with ${CONNECTIONS} connections, ${BATCH} records per request`);
+    console.error(
+      `[${store}, ${workers} ingest workers] measuring ${DURATION}s with ${CONNECTIONS} connections, ${BATCH} records per request`,
+    );
     const cpuBefore = processCpuSeconds(child.pid!);
     const ownBefore = process.cpuUsage();
     const load1 = loadavg()[0]!;
@@ -157,7 +195,9 @@ async function bench(store: string, workers: number): Promise<Result> {
     } else {
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();
-      stored = Number((await client.query(`SELECT count(*) AS n FROM ${schema}.records`)).rows[0].n);
+      stored = Number(
+        (await client.query(`SELECT count(*) AS n FROM ${schema}.records`)).rows[0].n,
+      );
       await client.query(`DROP SCHEMA ${schema} CASCADE`);
       await client.end();
     }
@@ -188,7 +228,8 @@ async function bench(store: string, workers: number): Promise<Result> {
 }
 
 const results: Result[] = [];
-for (const store of STORES) for (const workers of WORKERS) results.push(await bench(store, workers));
+for (const store of STORES)
+  for (const workers of WORKERS) results.push(await bench(store, workers));
 
 const bodyBytes = makeBody(batchTemplate(BATCH), 'x', 0).length;
 const ms = (v: number) => `${v.toFixed(1)} ms`;

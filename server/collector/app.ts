@@ -5,7 +5,12 @@
  */
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { bearerToken, digest, KeyRing, type Scope } from './auth.js';
 import { toCsv } from './csv.js';
 import { decodeCursor, parseSessionQuery, type SessionFilter } from './filters.js';
@@ -67,7 +72,10 @@ function withSafeSerializers(logger: CollectorOptions['logger']): FastifyServerO
   return {
     ...(typeof logger === 'object' ? logger : {}),
     serializers: {
-      req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }),
+      req: (req: { method: string; url: string }) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+      }),
     },
   };
 }
@@ -106,31 +114,51 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
   // keeps each record's text as sent. No text/plain: ingest needs the Authorization header,
   // which only fetch can send, so there is no sendBeacon path to support.
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  );
 
-  const pool = options.ingestWorkers && options.ingestWorkers > 0 ? new IngestPool(options.ingestWorkers) : null;
+  const pool =
+    options.ingestWorkers && options.ingestWorkers > 0
+      ? new IngestPool(options.ingestWorkers)
+      : null;
   if (pool) {
     app.addHook('onReady', async () => pool.ready());
     app.addHook('onClose', async () => pool.close());
   }
-  const prepare = (raw: string): Promise<PreparedBatch> | PreparedBatch => (pool ? pool.run(raw) : prepareBatch(raw));
+  const prepare = (raw: string): Promise<PreparedBatch> | PreparedBatch =>
+    pool ? pool.run(raw) : prepareBatch(raw);
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const statusCode = err.statusCode ?? 500;
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ error: 'body too large', details: [{ path: '/', message: `must be at most ${bodyLimit} bytes` }] });
+      return reply
+        .code(413)
+        .send({
+          error: 'body too large',
+          details: [{ path: '/', message: `must be at most ${bodyLimit} bytes` }],
+        });
     }
     if (statusCode === 429) {
       // The rate limiter already set Retry-After and the x-ratelimit-* headers.
-      return reply.code(429).send({ error: 'rate limited', details: [{ path: '/', message: err.message }] });
+      return reply
+        .code(429)
+        .send({ error: 'rate limited', details: [{ path: '/', message: err.message }] });
     }
     if (statusCode >= 400 && statusCode < 500) {
-      return reply.code(statusCode).send({ error: err.message, details: [{ path: '/', message: err.message }] });
+      return reply
+        .code(statusCode)
+        .send({ error: err.message, details: [{ path: '/', message: err.message }] });
     }
-    req.log.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'request failed');
+    req.log.error(
+      { err: { message: err.message, code: err.code, stack: err.stack } },
+      'request failed',
+    );
     return reply.code(500).send({ error: 'internal error', details: [] });
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found', details: [] }));
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).send({ error: 'not found', details: [] }),
+  );
 
   if (corsOrigins.size > 0) {
     app.register(cors, {
@@ -152,13 +180,15 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
       // made-up keys cannot open fresh buckets).
       keyGenerator: (req) => {
         const token = presentedToken(req, true);
-        if (token && scopesOf(req, token).size > 0) return `key:${digest(token).subarray(0, 16).toString('hex')}`;
+        if (token && scopesOf(req, token).size > 0)
+          return `key:${digest(token).subarray(0, 16).toString('hex')}`;
         return `ip:${req.ip}`;
       },
     });
   }
 
-  const scopesOf = (req: FastifyRequest, token: string): Set<Scope> => (req.keyScopes ??= keys.scopes(token));
+  const scopesOf = (req: FastifyRequest, token: string): Set<Scope> =>
+    (req.keyScopes ??= keys.scopes(token));
 
   /** onRequest guard: 401 unless the token grants `scope`. */
   const requireScope = (scope: Scope, allowQueryKey: boolean, html = false) =>
@@ -177,7 +207,13 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
       reply.code(401).header('www-authenticate', 'Bearer');
       if (html) {
         reply.header('content-security-policy', REPORT_CSP).type('text/html; charset=utf-8');
-        return reply.send(renderMessagePage('Read key required', `${message}. Open this page with ?key=<read key>, or send it as a bearer token.`, true));
+        return reply.send(
+          renderMessagePage(
+            'Read key required',
+            `${message}. Open this page with ?key=<read key>, or send it as a bearer token.`,
+            true,
+          ),
+        );
       }
       return reply.send({ error: message, details: [{ path: '/headers/authorization', message }] });
     };
@@ -188,26 +224,38 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
 
     scope.get('/healthz', async () => ({ ok: true, store: store.kind }));
 
-    scope.post('/v1/events', { onRequest: limited(requireScope('ingest', false)) }, async (req, reply) => {
-      const prepared = await prepare(req.body as string);
-      if (!prepared.ok) return reply.code(400).send({ error: prepared.error, details: prepared.details });
-      const { rows: toStore, rejected, batchDuplicates } = prepared;
-      const inserted = toStore.length > 0 ? await store.ingest(toStore, Date.now()) : new Set<string>();
-      const result: IngestResponse = { accepted: [], duplicates: [], rejected };
-      for (const r of toStore) (inserted.has(r.id) ? result.accepted : result.duplicates).push(r.id);
-      result.duplicates.push(...batchDuplicates);
-      if (rejected.length > 0) {
-        return reply.code(400).send({ error: `${rejected.length} of ${prepared.total} records rejected`, ...result });
-      }
-      return result;
-    });
+    scope.post(
+      '/v1/events',
+      { onRequest: limited(requireScope('ingest', false)) },
+      async (req, reply) => {
+        const prepared = await prepare(req.body as string);
+        if (!prepared.ok)
+          return reply.code(400).send({ error: prepared.error, details: prepared.details });
+        const { rows: toStore, rejected, batchDuplicates } = prepared;
+        const inserted =
+          toStore.length > 0 ? await store.ingest(toStore, Date.now()) : new Set<string>();
+        const result: IngestResponse = { accepted: [], duplicates: [], rejected };
+        for (const r of toStore)
+          (inserted.has(r.id) ? result.accepted : result.duplicates).push(r.id);
+        result.duplicates.push(...batchDuplicates);
+        if (rejected.length > 0) {
+          return reply
+            .code(400)
+            .send({ error: `${rejected.length} of ${prepared.total} records rejected`, ...result });
+        }
+        return result;
+      },
+    );
 
     const readGuard = limited(requireScope('read', true));
     const badQuery = (reply: FastifyReply, problems: Problem[]) =>
       reply.code(400).send({ error: 'invalid query', details: problems });
 
     scope.get('/v1/sessions', { onRequest: readGuard }, async (req, reply) => {
-      const { filter, problems } = parseSessionQuery(req.query as Record<string, unknown>, { defaultLimit: 100, maxLimit: 1000 });
+      const { filter, problems } = parseSessionQuery(req.query as Record<string, unknown>, {
+        defaultLimit: 100,
+        maxLimit: 1000,
+      });
       if (problems.length) return badQuery(reply, problems);
       reply.header('cache-control', 'no-store');
       return store.listSessions(filter);
@@ -222,34 +270,59 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
     });
 
     /** Every page of the filter, up to `limit` sessions (exports are for auditors, not paging). */
-    const exportSessions = async (filter: SessionFilter): Promise<{ sessions: SessionSummary[]; nextCursor: string | null }> => {
+    const exportSessions = async (
+      filter: SessionFilter,
+    ): Promise<{ sessions: SessionSummary[]; nextCursor: string | null }> => {
       const sessions: SessionSummary[] = [];
       let page = await store.listSessions({ ...filter, limit: Math.min(filter.limit, 1000) });
       sessions.push(...page.sessions);
       while (page.nextCursor && sessions.length < filter.limit) {
-        page = await store.listSessions({ ...filter, cursor: decodeCursor(page.nextCursor)!, limit: Math.min(1000, filter.limit - sessions.length) });
+        page = await store.listSessions({
+          ...filter,
+          cursor: decodeCursor(page.nextCursor)!,
+          limit: Math.min(1000, filter.limit - sessions.length),
+        });
         sessions.push(...page.sessions);
       }
       return { sessions, nextCursor: page.nextCursor };
     };
 
     scope.get('/v1/export.json', { onRequest: readGuard }, async (req, reply) => {
-      const { filter, problems } = parseSessionQuery(req.query as Record<string, unknown>, { defaultLimit: 10_000, maxLimit: 100_000 });
+      const { filter, problems } = parseSessionQuery(req.query as Record<string, unknown>, {
+        defaultLimit: 10_000,
+        maxLimit: 100_000,
+      });
       if (problems.length) return badQuery(reply, problems);
       const { sessions, nextCursor } = await exportSessions(filter);
       const withTimelines = [];
-      for (const s of sessions) withTimelines.push({ ...s, records: (await store.getTimeline(s.id)).map((r) => ({ receivedAt: r.receivedAt, ...r.record })) });
+      for (const s of sessions)
+        withTimelines.push({
+          ...s,
+          records: (await store.getTimeline(s.id)).map((r) => ({
+            receivedAt: r.receivedAt,
+            ...r.record,
+          })),
+        });
       reply
         .header('cache-control', 'no-store')
         .header('content-disposition', 'attachment; filename="rekey-rtc-sessions.json"');
-      return { schema: 'rekey-rtc.telemetry/1', exportedAt: new Date().toISOString(), nextCursor, sessions: withTimelines };
+      return {
+        schema: 'rekey-rtc.telemetry/1',
+        exportedAt: new Date().toISOString(),
+        nextCursor,
+        sessions: withTimelines,
+      };
     });
 
     scope.get('/v1/export.csv', { onRequest: readGuard }, async (req, reply) => {
       const query = req.query as Record<string, unknown>;
-      const { filter, problems } = parseSessionQuery(query, { defaultLimit: 10_000, maxLimit: 100_000 });
+      const { filter, problems } = parseSessionQuery(query, {
+        defaultLimit: 10_000,
+        maxLimit: 100_000,
+      });
       const rows = query.rows ?? 'sessions';
-      if (rows !== 'sessions' && rows !== 'records') problems.push({ path: '/query/rows', message: 'must be sessions or records' });
+      if (rows !== 'sessions' && rows !== 'records')
+        problems.push({ path: '/query/rows', message: 'must be sessions or records' });
       if (problems.length) return badQuery(reply, problems);
       const { sessions, nextCursor } = await exportSessions(filter);
       let csv: string;
@@ -257,7 +330,9 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
         csv = toCsv(SESSION_CSV_HEADER, sessions.map(sessionCsvRow));
       } else {
         const lines: unknown[][] = [];
-        for (const s of sessions) for (const r of await store.getTimeline(s.id)) lines.push(recordCsvRow(r.record, r.receivedAt));
+        for (const s of sessions)
+          for (const r of await store.getTimeline(s.id))
+            lines.push(recordCsvRow(r.record, r.receivedAt));
         csv = toCsv(RECORD_CSV_HEADER, lines);
       }
       if (nextCursor) reply.header('x-next-cursor', nextCursor);
@@ -276,49 +351,133 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
         .header('x-content-type-options', 'nosniff')
         .header('cache-control', 'no-store');
 
-    scope.get('/report', { onRequest: limited(requireScope('read', true, true)) }, async (req, reply) => {
-      const query = req.query as Record<string, string | undefined>;
-      const { filter, problems } = parseSessionQuery(query, { defaultLimit: 200, maxLimit: 1000, order: 'noncompliant-first' });
-      if (problems.length) {
-        return htmlReply(reply.code(400)).send(
-          renderMessagePage('Invalid filter', problems.map((p) => `${p.path.replace('/query/', '')} ${p.message}`).join('; '), false),
+    scope.get(
+      '/report',
+      { onRequest: limited(requireScope('read', true, true)) },
+      async (req, reply) => {
+        const query = req.query as Record<string, string | undefined>;
+        const { filter, problems } = parseSessionQuery(query, {
+          defaultLimit: 200,
+          maxLimit: 1000,
+          order: 'noncompliant-first',
+        });
+        if (problems.length) {
+          return htmlReply(reply.code(400)).send(
+            renderMessagePage(
+              'Invalid filter',
+              problems.map((p) => `${p.path.replace('/query/', '')} ${p.message}`).join('; '),
+              false,
+            ),
+          );
+        }
+        const page = await store.listSessions(filter);
+        return htmlReply(reply).send(
+          renderSessionsPage({
+            ...page,
+            filter,
+            query,
+            key: req.queryKey ?? null,
+            generatedAt: Date.now(),
+          }),
         );
-      }
-      const page = await store.listSessions(filter);
-      return htmlReply(reply).send(renderSessionsPage({ ...page, filter, query, key: req.queryKey ?? null, generatedAt: Date.now() }));
-    });
+      },
+    );
 
-    scope.get('/report/sessions/:id', { onRequest: limited(requireScope('read', true, true)) }, async (req, reply) => {
-      const { id } = req.params as { id: string };
-      const session = TOKEN.test(id) ? await store.getSession(id) : null;
-      if (!session) return htmlReply(reply.code(404)).send(renderMessagePage('No such session', 'No records were received for this session id.', false));
-      return htmlReply(reply).send(renderSessionPage(session, await store.getTimeline(id), req.queryKey ?? null));
-    });
+    scope.get(
+      '/report/sessions/:id',
+      { onRequest: limited(requireScope('read', true, true)) },
+      async (req, reply) => {
+        const { id } = req.params as { id: string };
+        const session = TOKEN.test(id) ? await store.getSession(id) : null;
+        if (!session)
+          return htmlReply(reply.code(404)).send(
+            renderMessagePage(
+              'No such session',
+              'No records were received for this session id.',
+              false,
+            ),
+          );
+        return htmlReply(reply).send(
+          renderSessionPage(session, await store.getTimeline(id), req.queryKey ?? null),
+        );
+      },
+    );
   });
 
   return app;
 }
 
 const SESSION_CSV_HEADER = [
-  'session_id', 'first_time', 'last_time', 'roles', 'browsers', 'record_count', 'max_generation', 'rekey_count',
-  'rekey_failed_count', 'dtls_version', 'srtp_profile', 'dtls_cipher', 'compliant', 'violation_count',
-  'noncompliant_snapshot_count', 'dropped_count', 'ended_reason', 'ended_time', 'duration_ms',
+  'session_id',
+  'first_time',
+  'last_time',
+  'roles',
+  'browsers',
+  'record_count',
+  'max_generation',
+  'rekey_count',
+  'rekey_failed_count',
+  'dtls_version',
+  'srtp_profile',
+  'dtls_cipher',
+  'compliant',
+  'violation_count',
+  'noncompliant_snapshot_count',
+  'dropped_count',
+  'ended_reason',
+  'ended_time',
+  'duration_ms',
 ];
 
 function sessionCsvRow(s: SessionSummary): unknown[] {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return [
-    s.id, iso(s.firstTime), iso(s.lastTime), s.roles.join(' '),
-    s.browsers.map((b) => `${b.role}:${b.name}${b.version === null ? '' : ` ${b.version}`}`).join('; '),
-    s.recordCount, s.maxGeneration, s.rekeyCount, s.rekeyFailedCount, s.dtlsVersion, s.srtpProfile, s.dtlsCipher,
-    s.compliant, s.violationCount, s.nonCompliantSnapshotCount, s.droppedCount, s.endedReason, iso(s.endedTime), s.durationMs,
+    s.id,
+    iso(s.firstTime),
+    iso(s.lastTime),
+    s.roles.join(' '),
+    s.browsers
+      .map((b) => `${b.role}:${b.name}${b.version === null ? '' : ` ${b.version}`}`)
+      .join('; '),
+    s.recordCount,
+    s.maxGeneration,
+    s.rekeyCount,
+    s.rekeyFailedCount,
+    s.dtlsVersion,
+    s.srtpProfile,
+    s.dtlsCipher,
+    s.compliant,
+    s.violationCount,
+    s.nonCompliantSnapshotCount,
+    s.droppedCount,
+    s.endedReason,
+    iso(s.endedTime),
+    s.durationMs,
   ];
 }
 
 const RECORD_CSV_HEADER = [
-  'session_id', 'seq', 'record_id', 'time', 'received_at', 'kind', 'role', 'generation', 'browser', 'dtls_version',
-  'dtls_cipher', 'srtp_profile', 'forward_secrecy', 'compliant', 'local_fingerprint', 'remote_fingerprint',
-  'previous_fingerprint', 'previous_remote_fingerprint', 'reason', 'rule', 'message',
+  'session_id',
+  'seq',
+  'record_id',
+  'time',
+  'received_at',
+  'kind',
+  'role',
+  'generation',
+  'browser',
+  'dtls_version',
+  'dtls_cipher',
+  'srtp_profile',
+  'forward_secrecy',
+  'compliant',
+  'local_fingerprint',
+  'remote_fingerprint',
+  'previous_fingerprint',
+  'previous_remote_fingerprint',
+  'reason',
+  'rule',
+  'message',
 ];
 
 function recordCsvRow(r: Record<string, unknown>, receivedAt: number): unknown[] {
@@ -326,11 +485,26 @@ function recordCsvRow(r: Record<string, unknown>, receivedAt: number): unknown[]
   const snap = (data.snapshot ?? {}) as Record<string, unknown>;
   const browser = (r.browser ?? {}) as { name?: string; version?: number | null };
   return [
-    r.sessionId, r.seq, r.id, new Date(r.time as number).toISOString(), new Date(receivedAt).toISOString(), r.kind, r.role,
-    r.generation, `${browser.name ?? ''}${browser.version == null ? '' : ` ${browser.version}`}`,
-    snap.dtlsVersion, snap.dtlsCipher, snap.srtpProfile, snap.forwardSecrecy, snap.compliant,
-    data.fingerprint ?? snap.localFingerprint, data.remoteFingerprint ?? snap.remoteFingerprint,
-    data.previousFingerprint, data.previousRemoteFingerprint,
-    data.reason ?? data.code, data.rule, data.message,
+    r.sessionId,
+    r.seq,
+    r.id,
+    new Date(r.time as number).toISOString(),
+    new Date(receivedAt).toISOString(),
+    r.kind,
+    r.role,
+    r.generation,
+    `${browser.name ?? ''}${browser.version == null ? '' : ` ${browser.version}`}`,
+    snap.dtlsVersion,
+    snap.dtlsCipher,
+    snap.srtpProfile,
+    snap.forwardSecrecy,
+    snap.compliant,
+    data.fingerprint ?? snap.localFingerprint,
+    data.remoteFingerprint ?? snap.remoteFingerprint,
+    data.previousFingerprint,
+    data.previousRemoteFingerprint,
+    data.reason ?? data.code,
+    data.rule,
+    data.message,
   ];
 }

@@ -31,11 +31,18 @@ const list = (v: string | undefined): string[] =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+function int(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name} must be an integer from ${min} to ${max}`);
   return n;
 }
 
@@ -54,25 +61,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfi
     ingestWorkers: int(env, 'INGEST_WORKERS', 0, 0, 64),
     logLevel: env.LOG_LEVEL || 'info',
   };
-  if (config.ingestKeys.length === 0) throw new Error('INGEST_KEYS is required (comma-separated bearer tokens)');
-  if (config.readKeys.length === 0) throw new Error('READ_KEYS is required (comma-separated bearer tokens)');
+  if (config.ingestKeys.length === 0)
+    throw new Error('INGEST_KEYS is required (comma-separated bearer tokens)');
+  if (config.readKeys.length === 0)
+    throw new Error('READ_KEYS is required (comma-separated bearer tokens)');
   if (config.databaseSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(config.databaseSchema)) {
     throw new Error('DATABASE_SCHEMA must be a lowercase SQL identifier');
   }
   for (const origin of config.corsOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`CORS_ORIGINS entry is not an origin (scheme://host[:port]): ${origin}`);
+    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+      throw new Error(`CORS_ORIGINS entry is not an origin (scheme://host[:port]): ${origin}`);
   }
   return config;
 }
 
-export function createStore(config: Pick<CollectorConfig, 'databaseUrl' | 'databaseSchema' | 'sqliteFile'>): Store {
+export function createStore(
+  config: Pick<CollectorConfig, 'databaseUrl' | 'databaseSchema' | 'sqliteFile'>,
+): Store {
   return config.databaseUrl
-    ? new PostgresStore({ connectionString: config.databaseUrl, ...(config.databaseSchema ? { schema: config.databaseSchema } : {}) })
+    ? new PostgresStore({
+        connectionString: config.databaseUrl,
+        ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+      })
     : new SqliteStore(config.sqliteFile);
 }
 
 /** For logs: the storage kind and SQLite path, never the PostgreSQL URL (it holds a password). */
-export function describeStorage(config: Pick<CollectorConfig, 'databaseUrl' | 'sqliteFile'>): string {
+export function describeStorage(
+  config: Pick<CollectorConfig, 'databaseUrl' | 'sqliteFile'>,
+): string {
   return config.databaseUrl ? 'postgresql (DATABASE_URL)' : `sqlite ${config.sqliteFile}`;
 }
 

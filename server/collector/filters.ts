@@ -88,7 +88,11 @@ export function parseSessionQuery(
     const v = str(name);
     if (v === undefined) continue;
     const t = parseTime(v);
-    if (t === null) problems.push({ path: `/query/${name}`, message: 'must be ms since the epoch or an ISO 8601 date' });
+    if (t === null)
+      problems.push({
+        path: `/query/${name}`,
+        message: 'must be ms since the epoch or an ISO 8601 date',
+      });
     else filter[name] = t;
   }
   const compliant = str('compliant');
@@ -99,18 +103,27 @@ export function parseSessionQuery(
   const dtls = str('dtlsVersion');
   if (dtls !== undefined) {
     if (DTLS_VERSIONS.includes(dtls)) filter.dtlsVersion = dtls;
-    else problems.push({ path: '/query/dtlsVersion', message: `must be one of ${DTLS_VERSIONS.join(', ')}` });
+    else
+      problems.push({
+        path: '/query/dtlsVersion',
+        message: `must be one of ${DTLS_VERSIONS.join(', ')}`,
+      });
   }
   const srtp = str('srtpProfile');
   if (srtp !== undefined) {
     if (SRTP_PROFILES.includes(srtp)) filter.srtpProfile = srtp;
-    else problems.push({ path: '/query/srtpProfile', message: `must be one of ${SRTP_PROFILES.join(', ')}` });
+    else
+      problems.push({
+        path: '/query/srtpProfile',
+        message: `must be one of ${SRTP_PROFILES.join(', ')}`,
+      });
   }
   const limit = str('limit');
   if (limit !== undefined) {
     const n = Number(limit);
     if (Number.isInteger(n) && n >= 1 && n <= maxLimit) filter.limit = n;
-    else problems.push({ path: '/query/limit', message: `must be an integer from 1 to ${maxLimit}` });
+    else
+      problems.push({ path: '/query/limit', message: `must be an integer from 1 to ${maxLimit}` });
   }
   const cursor = str('cursor');
   if (cursor !== undefined) {

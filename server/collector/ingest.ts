@@ -14,7 +14,13 @@ export interface RejectedRecord extends Problem {
 }
 
 export type PreparedBatch =
-  | { ok: true; total: number; rows: IngestRecord[]; rejected: RejectedRecord[]; batchDuplicates: string[] }
+  | {
+      ok: true;
+      total: number;
+      rows: IngestRecord[];
+      rejected: RejectedRecord[];
+      batchDuplicates: string[];
+    }
   | { ok: false; error: string; details: Problem[] };
 
 const TOKEN = /^[A-Za-z0-9_-]{8,64}$/;
@@ -30,7 +36,9 @@ interface SnapshotFields {
 function toRow(rec: ValidRecord, body: string): IngestRecord {
   const data = rec.data;
   const snap =
-    rec.kind === 'handshake' || rec.kind === 'snapshot' || rec.kind === 'rekey' ? (data.snapshot as SnapshotFields) : null;
+    rec.kind === 'handshake' || rec.kind === 'snapshot' || rec.kind === 'rekey'
+      ? (data.snapshot as SnapshotFields)
+      : null;
   return {
     id: rec.id,
     sessionId: rec.sessionId,
@@ -42,7 +50,12 @@ function toRow(rec: ValidRecord, body: string): IngestRecord {
     browserName: rec.browser.name,
     browserVersion: rec.browser.version,
     snapshot: snap
-      ? { dtlsVersion: snap.dtlsVersion, srtpProfile: snap.srtpProfile, dtlsCipher: snap.dtlsCipher, compliant: snap.compliant }
+      ? {
+          dtlsVersion: snap.dtlsVersion,
+          srtpProfile: snap.srtpProfile,
+          dtlsCipher: snap.dtlsCipher,
+          compliant: snap.compliant,
+        }
       : null,
     droppedCount: rec.kind === 'dropped' ? (data.count as number) : 0,
     endReason: rec.kind === 'session-end' ? (data.reason as string) : null,
@@ -56,10 +69,18 @@ export function prepareBatch(raw: string): PreparedBatch {
   try {
     body = JSON.parse(raw);
   } catch {
-    return { ok: false, error: 'body is not valid JSON', details: [{ path: '/', message: 'body is not valid JSON' }] };
+    return {
+      ok: false,
+      error: 'body is not valid JSON',
+      details: [{ path: '/', message: 'body is not valid JSON' }],
+    };
   }
   if (!validateEnvelope(body)) {
-    return { ok: false, error: 'malformed batch', details: [describeErrors(validateEnvelope.errors)] };
+    return {
+      ok: false,
+      error: 'malformed batch',
+      details: [describeErrors(validateEnvelope.errors)],
+    };
   }
   const records = (body as { records: Record<string, unknown>[] }).records;
   const slices = recordSlices(raw, records.length);

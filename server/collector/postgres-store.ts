@@ -46,7 +46,8 @@ const SESSION_TYPES: Record<(typeof SESSION_COLUMNS)[number], string> = {
 // One statement per batch whatever its size: the rows travel as one JSON text parameter and
 // json_to_recordset() turns them into rows. JSON.stringify is native and fast; pg's text[] array
 // literals would escape every quote of every record body in JavaScript.
-const RECORD_COLUMNS = 'id text, session_id text, seq bigint, time bigint, kind text, role text, generation int, body text';
+const RECORD_COLUMNS =
+  'id text, session_id text, seq bigint, time bigint, kind text, role text, generation int, body text';
 const INSERT_RECORDS = {
   name: 'rekey_insert_records',
   text: `INSERT INTO records (id, session_id, seq, time, kind, role, generation, received_at, body)
@@ -105,18 +106,25 @@ export class PostgresStore implements Store {
       // Two processes starting at once: the advisory lock makes the second wait and then find
       // every migration applied. Session-level lock, released in finally. Taken before CREATE
       // SCHEMA too: concurrent `CREATE SCHEMA IF NOT EXISTS` can fail on a unique index.
-      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`rekey-rtc-collector:${this.schema ?? ''}`]);
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [
+        `rekey-rtc-collector:${this.schema ?? ''}`,
+      ]);
       try {
         if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
         await client.query(MIGRATIONS_TABLE_SQL);
-        const { rows } = await client.query<{ version: string }>('SELECT version FROM schema_migrations');
+        const { rows } = await client.query<{ version: string }>(
+          'SELECT version FROM schema_migrations',
+        );
         const applied = new Set(rows.map((r) => r.version));
         for (const m of loadMigrations('pg')) {
           if (applied.has(m.version)) continue;
           await client.query('BEGIN');
           try {
             await client.query(m.sql);
-            await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [m.version, Date.now()]);
+            await client.query(
+              'INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)',
+              [m.version, Date.now()],
+            );
             await client.query('COMMIT');
           } catch (err) {
             await client.query('ROLLBACK');
@@ -124,7 +132,9 @@ export class PostgresStore implements Store {
           }
         }
       } finally {
-        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`rekey-rtc-collector:${this.schema ?? ''}`]);
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [
+          `rekey-rtc-collector:${this.schema ?? ''}`,
+        ]);
       }
     } finally {
       client.release();
@@ -150,7 +160,10 @@ export class PostgresStore implements Store {
       const client = await this.pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await client.query<{ id: string }>({ ...INSERT_RECORDS, values: [rows, receivedAt] });
+        const result = await client.query<{ id: string }>({
+          ...INSERT_RECORDS,
+          values: [rows, receivedAt],
+        });
         const inserted = new Set(result.rows.map((r) => r.id));
         const deltas = foldSessions(sorted.filter((r) => inserted.has(r.id)));
         if (deltas.length > 0) {
@@ -173,21 +186,30 @@ export class PostgresStore implements Store {
     const { sql, params } = sessionsQuery(filter);
     const { rows } = await this.pool.query({ ...this.named(sql), values: params });
     const sessions = rows.slice(0, filter.limit).map(rowToSummary);
-    const nextCursor = rows.length > filter.limit ? encodeCursor(sessions[sessions.length - 1]!) : null;
+    const nextCursor =
+      rows.length > filter.limit ? encodeCursor(sessions[sessions.length - 1]!) : null;
     return { sessions, nextCursor };
   }
 
   async getSession(id: string): Promise<SessionSummary | null> {
-    const { rows } = await this.pool.query({ ...this.named('SELECT * FROM sessions WHERE id = ?'), values: [id] });
+    const { rows } = await this.pool.query({
+      ...this.named('SELECT * FROM sessions WHERE id = ?'),
+      values: [id],
+    });
     return rows[0] ? rowToSummary(rows[0] as Record<string, unknown>) : null;
   }
 
   async getTimeline(id: string): Promise<StoredRecord[]> {
     const { rows } = await this.pool.query<{ received_at: string; body: string }>({
-      ...this.named('SELECT received_at, body FROM records WHERE session_id = ? ORDER BY time, seq, id'),
+      ...this.named(
+        'SELECT received_at, body FROM records WHERE session_id = ? ORDER BY time, seq, id',
+      ),
       values: [id],
     });
-    return rows.map((r) => ({ receivedAt: Number(r.received_at), record: JSON.parse(r.body) as Record<string, unknown> }));
+    return rows.map((r) => ({
+      receivedAt: Number(r.received_at),
+      record: JSON.parse(r.body) as Record<string, unknown>,
+    }));
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,13 @@ import { Worker } from 'node:worker_threads';
 import { sessionsQuery, encodeCursor, type SessionFilter } from './filters.js';
 import { loadMigrations, MIGRATIONS_TABLE_SQL } from './migrations.js';
 import type { IngestRecord, SessionPage, SessionSummary, Store, StoredRecord } from './store.js';
-import { SESSION_COLUMNS, SESSION_UPSERT_SET, foldSessions, rowToSummary, type SessionDelta } from './summary.js';
+import {
+  SESSION_COLUMNS,
+  SESSION_UPSERT_SET,
+  foldSessions,
+  rowToSummary,
+  type SessionDelta,
+} from './summary.js';
 
 interface IngestJob {
   records: IngestRecord[];
@@ -65,9 +71,13 @@ export class SqliteStore implements Store {
     const apply = this.db.transaction(() => {
       this.db.exec(MIGRATIONS_TABLE_SQL);
       const applied = new Set(
-        (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: string }[]).map((r) => r.version),
+        (
+          this.db.prepare('SELECT version FROM schema_migrations').all() as { version: string }[]
+        ).map((r) => r.version),
       );
-      const record = this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+      const record = this.db.prepare(
+        'INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)',
+      );
       for (const m of loadMigrations('sqlite')) {
         if (applied.has(m.version)) continue;
         this.db.exec(m.sql);
@@ -97,7 +107,17 @@ export class SqliteStore implements Store {
       const results = jobs.map(({ records, receivedAt }) => {
         const inserted = new Set<string>();
         for (const r of records) {
-          const info = insertRecord.run(r.id, r.sessionId, r.seq, r.time, r.kind, r.role, r.generation, receivedAt, r.body);
+          const info = insertRecord.run(
+            r.id,
+            r.sessionId,
+            r.seq,
+            r.time,
+            r.kind,
+            r.role,
+            r.generation,
+            receivedAt,
+            r.body,
+          );
           if (info.changes === 1) {
             inserted.add(r.id);
             fresh.push(r);
@@ -140,12 +160,14 @@ export class SqliteStore implements Store {
     const { sql, params } = sessionsQuery(filter);
     const rows = this.prepare(sql).all(...params) as Record<string, unknown>[];
     const sessions = rows.slice(0, filter.limit).map(rowToSummary);
-    const nextCursor = rows.length > filter.limit ? encodeCursor(sessions[sessions.length - 1]!) : null;
+    const nextCursor =
+      rows.length > filter.limit ? encodeCursor(sessions[sessions.length - 1]!) : null;
     return { sessions, nextCursor };
   }
 
   async getSession(id: string): Promise<SessionSummary | null> {
-    const row = this.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    const row = this.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as
+      Record<string, unknown> | undefined;
     return row ? rowToSummary(row) : null;
   }
 
@@ -153,7 +175,10 @@ export class SqliteStore implements Store {
     const rows = this.prepare(
       'SELECT received_at, body FROM records WHERE session_id = ? ORDER BY time, seq, id',
     ).all(id) as { received_at: number; body: string }[];
-    return rows.map((r) => ({ receivedAt: r.received_at, record: JSON.parse(r.body) as Record<string, unknown> }));
+    return rows.map((r) => ({
+      receivedAt: r.received_at,
+      record: JSON.parse(r.body) as Record<string, unknown>,
+    }));
   }
 
   async close(): Promise<void> {

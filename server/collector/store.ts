@@ -21,7 +21,12 @@ export interface IngestRecord {
   browserName: string;
   browserVersion: number | null;
   /** The security snapshot of handshake, snapshot and rekey records. */
-  snapshot: { dtlsVersion: string | null; srtpProfile: string | null; dtlsCipher: string | null; compliant: boolean } | null;
+  snapshot: {
+    dtlsVersion: string | null;
+    srtpProfile: string | null;
+    dtlsCipher: string | null;
+    compliant: boolean;
+  } | null;
   /** `dropped` records: how many records the SDK lost; 0 otherwise. */
   droppedCount: number;
   /** `session-end` records: why and after how long; null otherwise. */

@@ -34,9 +34,12 @@ export const SESSION_COLUMNS = [
 export type SessionColumn = (typeof SESSION_COLUMNS)[number];
 export type SessionDelta = Record<SessionColumn, string | number | null>;
 
-const newer = '(excluded.latest_time > sessions.latest_time OR (excluded.latest_time = sessions.latest_time AND excluded.latest_seq > sessions.latest_seq))';
-const earlierEnd = '(excluded.ended_time IS NOT NULL AND (sessions.ended_time IS NULL OR excluded.ended_time < sessions.ended_time))';
-const pick = (cond: string, col: string) => `${col} = CASE WHEN ${cond} THEN excluded.${col} ELSE sessions.${col} END`;
+const newer =
+  '(excluded.latest_time > sessions.latest_time OR (excluded.latest_time = sessions.latest_time AND excluded.latest_seq > sessions.latest_seq))';
+const earlierEnd =
+  '(excluded.ended_time IS NOT NULL AND (sessions.ended_time IS NULL OR excluded.ended_time < sessions.ended_time))';
+const pick = (cond: string, col: string) =>
+  `${col} = CASE WHEN ${cond} THEN excluded.${col} ELSE sessions.${col} END`;
 const add = (col: string) => `${col} = sessions.${col} + excluded.${col}`;
 
 /** The ON CONFLICT update, portable between SQLite and PostgreSQL (SET sees the old row). */

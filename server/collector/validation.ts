@@ -43,8 +43,7 @@ export const validateEnvelope: ValidateFunction = ajv.compile({
 
 const COMBINATORS = new Set(['if', 'oneOf', 'anyOf', 'allOf', 'then', 'else']);
 
-const pointerEscape = (segment: string): string =>
-  segment.replace(/~/g, '~0').replace(/\//g, '~1');
+const pointerEscape = (segment: string): string => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Picks the most specific Ajv error and words it for a client; `prefix` roots the path. */
 export function describeErrors(errors: ErrorObject[] | null | undefined, prefix = ''): Problem {

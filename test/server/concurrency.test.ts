@@ -28,12 +28,19 @@ describe.each(backends())('two collectors on one $name database', (backend) => {
   it('stores concurrently posted duplicates exactly once', async () => {
     // 40 sessions of 8 records, cut into batches of 40 records that each mix several sessions.
     const sessions = Array.from({ length: 40 }, () => uid('s'));
-    const all = sessions.flatMap((sid, i) => session(sid, 1_764_400_000_000 + i, { rekeys: 2, violation: i % 4 === 0 }));
+    const all = sessions.flatMap((sid, i) =>
+      session(sid, 1_764_400_000_000 + i, { rekeys: 2, violation: i % 4 === 0 }),
+    );
     const batches: Record<string, unknown>[][] = [];
     for (let i = 0; i < all.length; i += 40) batches.push(all.slice(i, i + 40));
     // Every batch goes to both instances, twice, all in flight together, in different orders.
     const send = async (app: FastifyInstance, batch: Record<string, unknown>[]) => {
-      const res = await app.inject({ method: 'POST', url: '/v1/events', headers: ingestAuth, payload: { records: batch } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: ingestAuth,
+        payload: { records: batch },
+      });
       expect(res.statusCode).toBe(200);
       const body = res.json() as { accepted: string[]; duplicates: string[] };
       expect(body.accepted.length + body.duplicates.length).toBe(batch.length);
@@ -57,7 +64,12 @@ describe.each(backends())('two collectors on one $name database', (backend) => {
       const { session: s, timeline } = res.json();
       const expected = i % 4 === 0 ? 7 : 6;
       expect(timeline).toHaveLength(expected);
-      expect(s).toMatchObject({ recordCount: expected, rekeyCount: 2, maxGeneration: 2, violationCount: i % 4 === 0 ? 1 : 0 });
+      expect(s).toMatchObject({
+        recordCount: expected,
+        rekeyCount: 2,
+        maxGeneration: 2,
+        violationCount: i % 4 === 0 ? 1 : 0,
+      });
     }
   });
 });

@@ -37,8 +37,14 @@ describe('forbiddenReason', () => {
   });
 
   it('points at the first forbidden string in a nested record', () => {
-    expect(findForbidden({ a: { b: ['ok', 'x 10.0.0.1'] } })).toEqual({ path: '/a/b/1', message: 'contains an IPv4 address' });
-    expect(findForbidden({ a: { 'x/y': 'fe80::1' } })).toEqual({ path: '/a/x~1y', message: 'contains an IPv6 address' });
+    expect(findForbidden({ a: { b: ['ok', 'x 10.0.0.1'] } })).toEqual({
+      path: '/a/b/1',
+      message: 'contains an IPv4 address',
+    });
+    expect(findForbidden({ a: { 'x/y': 'fe80::1' } })).toEqual({
+      path: '/a/x~1y',
+      message: 'contains an IPv6 address',
+    });
     expect(findForbidden({ a: [1, true, null, 'fine'] })).toBeNull();
   });
 });

@@ -12,7 +12,8 @@ import { PostgresStore } from '../../server/collector/postgres-store.js';
 import { SqliteStore } from '../../server/collector/sqlite-store.js';
 import type { Store } from '../../server/collector/store.js';
 
-export const PG_URL = process.env.REKEY_TEST_PG_URL || 'postgres://rekey:rekey@127.0.0.1:5432/rekey_test';
+export const PG_URL =
+  process.env.REKEY_TEST_PG_URL || 'postgres://rekey:rekey@127.0.0.1:5432/rekey_test';
 
 export const INGEST_KEY = 'ingest-key-for-tests-0001';
 export const READ_KEY = 'read-key-for-tests-000001';

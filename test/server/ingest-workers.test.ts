@@ -20,7 +20,12 @@ describe('collector with ingest workers', () => {
     await backend.teardown();
   });
   const post = (payload: unknown) =>
-    app.inject({ method: 'POST', url: '/v1/events', headers: ingestAuth, payload: payload as Record<string, unknown> });
+    app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: ingestAuth,
+      payload: payload as Record<string, unknown>,
+    });
 
   it('stores valid records, rejects bad ones, reports duplicates', async () => {
     const sid = uid('s');
@@ -30,16 +35,32 @@ describe('collector with ingest workers', () => {
     const results = await Promise.all([post({ records: [...records, bad] }), post({ records })]);
     const statuses = results.map((r) => r.statusCode).sort();
     expect(statuses).toEqual([200, 400]);
-    const bodies = results.map((r) => r.json() as { accepted: string[]; duplicates: string[]; rejected: { path: string }[] });
-    expect(bodies.flatMap((b) => b.accepted).sort()).toEqual(records.map((r) => r.id as string).sort());
-    expect(bodies.flatMap((b) => b.rejected)).toEqual([expect.objectContaining({ index: records.length, path: '/kind' })]);
-    const { timeline } = (await app.inject({ method: 'GET', url: `/v1/sessions/${sid}`, headers: readAuth })).json();
+    const bodies = results.map(
+      (r) => r.json() as { accepted: string[]; duplicates: string[]; rejected: { path: string }[] },
+    );
+    expect(bodies.flatMap((b) => b.accepted).sort()).toEqual(
+      records.map((r) => r.id as string).sort(),
+    );
+    expect(bodies.flatMap((b) => b.rejected)).toEqual([
+      expect.objectContaining({ index: records.length, path: '/kind' }),
+    ]);
+    const { timeline } = (
+      await app.inject({ method: 'GET', url: `/v1/sessions/${sid}`, headers: readAuth })
+    ).json();
     expect(timeline.map((t: { record: unknown }) => t.record)).toEqual(records);
   });
 
   it('answers 400 to invalid JSON and a malformed envelope', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...ingestAuth, 'content-type': 'application/json' }, payload: '{"records":' });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { ...ingestAuth, 'content-type': 'application/json' },
+      payload: '{"records":',
+    });
     expect(bad.statusCode).toBe(400);
-    expect((await post({ records: [] })).json()).toMatchObject({ error: 'malformed batch', details: [{ path: '/records' }] });
+    expect((await post({ records: [] })).json()).toMatchObject({
+      error: 'malformed batch',
+      details: [{ path: '/records' }],
+    });
   });
 });

@@ -17,7 +17,9 @@ describe.each(backends())('migrations on $name', (backend) => {
   });
 
   it('are numbered and portable by default', () => {
-    const versions = loadMigrations(backend.name === 'sqlite' ? 'sqlite' : 'pg').map((m) => m.version);
+    const versions = loadMigrations(backend.name === 'sqlite' ? 'sqlite' : 'pg').map(
+      (m) => m.version,
+    );
     expect(versions[0]).toBe('001_init');
     expect([...versions].sort()).toEqual(versions);
   });

@@ -13,7 +13,11 @@ const roundTrip = (raw: string) => {
 
 describe('recordSlices', () => {
   it('slices compact and pretty-printed batches', () => {
-    const records = [record('handshake'), record('violation'), record('session-start', { data: { rekey: null } })];
+    const records = [
+      record('handshake'),
+      record('violation'),
+      record('session-start', { data: { rekey: null } }),
+    ];
     roundTrip(JSON.stringify({ records }));
     roundTrip(JSON.stringify({ records }, null, 2));
     roundTrip(` \n{ "records" :\t[ ${records.map((r) => JSON.stringify(r)).join(' , ')} ] }\r\n`);
@@ -21,7 +25,14 @@ describe('recordSlices', () => {
 
   it('handles quotes, backslashes and brackets inside strings', () => {
     const r = record('violation', {
-      data: { rule: 'dtls-version', action: 'report', message: 'a "quoted" \\ back\\slash } ] { [ \\"', expected: '\\', actual: '"', generation: 0 },
+      data: {
+        rule: 'dtls-version',
+        action: 'report',
+        message: 'a "quoted" \\ back\\slash } ] { [ \\"',
+        expected: '\\',
+        actual: '"',
+        generation: 0,
+      },
     });
     const slices = roundTrip(JSON.stringify({ records: [r, record('dropped')] }));
     expect(slices).toHaveLength(2);

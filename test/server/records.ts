@@ -8,9 +8,15 @@ let counter = 0;
 export const uid = (prefix = 'r'): string =>
   `${prefix}_${Date.now().toString(36)}_${(counter++).toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 
-export const FP_A = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, '0').toUpperCase()).join(':');
-export const FP_B = Array.from({ length: 32 }, (_, i) => (255 - i * 5).toString(16).padStart(2, '0').toUpperCase()).join(':');
-export const FP_C = Array.from({ length: 32 }, (_, i) => ((i * 13 + 5) % 256).toString(16).padStart(2, '0').toUpperCase()).join(':');
+export const FP_A = Array.from({ length: 32 }, (_, i) =>
+  (i * 7).toString(16).padStart(2, '0').toUpperCase(),
+).join(':');
+export const FP_B = Array.from({ length: 32 }, (_, i) =>
+  (255 - i * 5).toString(16).padStart(2, '0').toUpperCase(),
+).join(':');
+export const FP_C = Array.from({ length: 32 }, (_, i) =>
+  ((i * 13 + 5) % 256).toString(16).padStart(2, '0').toUpperCase(),
+).join(':');
 
 export const POLICY = {
   minDtlsVersion: '1.2',
@@ -41,7 +47,10 @@ export interface Overrides {
   browser?: { name: string; version: number | null };
 }
 
-export function snapshot(generation = 0, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function snapshot(
+  generation = 0,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     generation,
     timestamp: 1_764_288_000_000 + generation * 1000,
@@ -84,7 +93,14 @@ export function dataFor(kind: Kind, generation = 0): Record<string, unknown> {
         snapshot: snapshot(generation),
       };
     case 'rekey-failed':
-      return { generation, reason: 'bytes', code: 'timeout', message: 'no answer within 10000 ms', attempt: 1, retryInMs: 2500.5 };
+      return {
+        generation,
+        reason: 'bytes',
+        code: 'timeout',
+        message: 'no answer within 10000 ms',
+        attempt: 1,
+        retryInMs: 2500.5,
+      };
     case 'violation':
       return {
         rule: 'srtp-profile',
@@ -120,11 +136,24 @@ export function record(kind: Kind, o: Overrides = {}): Record<string, unknown> {
 }
 
 /** A whole call as the SDK would report it: start, handshake, snapshots, re-keys, end. */
-export function session(sessionId: string, t0: number, opts: { rekeys?: number; violation?: boolean } = {}): Record<string, unknown>[] {
+export function session(
+  sessionId: string,
+  t0: number,
+  opts: { rekeys?: number; violation?: boolean } = {},
+): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   let seq = 0;
   const push = (kind: Kind, generation: number, data?: Record<string, unknown>) =>
-    out.push(record(kind, { sessionId, seq, time: t0 + seq * 1000, generation, ...(data ? { data } : {}), id: `${sessionId}-${seq++}` }));
+    out.push(
+      record(kind, {
+        sessionId,
+        seq,
+        time: t0 + seq * 1000,
+        generation,
+        ...(data ? { data } : {}),
+        id: `${sessionId}-${seq++}`,
+      }),
+    );
   push('session-start', 0);
   push('handshake', 0);
   if (opts.violation) push('violation', 0);
