@@ -132,12 +132,10 @@ export function buildCollector(options: CollectorOptions): FastifyInstance {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const statusCode = err.statusCode ?? 500;
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply
-        .code(413)
-        .send({
-          error: 'body too large',
-          details: [{ path: '/', message: `must be at most ${bodyLimit} bytes` }],
-        });
+      return reply.code(413).send({
+        error: 'body too large',
+        details: [{ path: '/', message: `must be at most ${bodyLimit} bytes` }],
+      });
     }
     if (statusCode === 429) {
       // The rate limiter already set Retry-After and the x-ratelimit-* headers.
