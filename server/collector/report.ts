@@ -243,7 +243,7 @@ export function renderSessionsPage(input: SessionsPageInput): string {
       </table>
       ${sessions.length === 0 ? html`<p class="empty">No sessions match these filters.</p>` : ''}
     </div>
-    ${nextCursor ? html`<nav class="pager" aria-label="Pages"><a href="${link('/report', key, { ...filterParams, cursor: nextCursor })}">Next page →</a></nav>` : ''}
+    ${nextCursor ? html`<nav class="pager" aria-label="Pages"><a href="${link('/report', key, { ...filterParams, limit: query.limit, cursor: nextCursor })}">Next page →</a></nav>` : ''}
   `;
   return page('Sessions · rekey-rtc compliance report', body);
 }

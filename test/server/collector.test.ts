@@ -525,6 +525,19 @@ describe.each(backends())('collector on $name', (backend) => {
       expect(bearer.body).not.toContain(READ_KEY);
     });
 
+    it('pages the report in its own order (non-compliant first)', async () => {
+      const seen: string[] = [];
+      let url: string | null = `/report?${window}&limit=1&key=${READ_KEY}`;
+      while (url) {
+        const res = await get(url, {});
+        expect(res.statusCode).toBe(200);
+        seen.push(/\/report\/sessions\/([A-Za-z0-9_-]+)\?/.exec(res.body)![1]!);
+        const next = /href="(\/report\?[^"]*cursor=[^"]*)"/.exec(res.body);
+        url = next ? next[1]!.replace(/&amp;/g, '&') : null;
+      }
+      expect(seen).toEqual([ids.bad12, ids.good12gcm, ids.good13]);
+    });
+
     it('shows a per-session timeline with fingerprints', async () => {
       const sid = uid('s');
       await post({ records: session(sid, t0 + 3000, { rekeys: 2 }) });
