@@ -7,7 +7,7 @@
 // - records pending when the page reloads are sent from IndexedDB on the next load.
 // Pages: e2e/telemetry/call-telemetry.html; collector: e2e/telemetry/collector.ts.
 import type { Page } from '@playwright/test';
-import { recordedEvents, waitFor, type BrowserName, type RecordedEvent } from './support';
+import { baseURL, recordedEvents, waitFor, type BrowserName, type RecordedEvent } from './support';
 import type { SecuritySnapshot, RekeyReport } from '../src/types';
 import {
   compareIds,
@@ -543,5 +543,62 @@ for (const name of ['chromium', 'firefox'] as const) {
       expect(recordsOf(view.timeline, role, 'handshake').map((r) => r.generation)).toEqual([0, 1]);
     }
     expect(forbiddenContent(view.text, addressesInSignaling(call.relay))).toEqual([]);
+  });
+}
+
+// 4. Page hide: the last flush goes out with fetch keepalive, before any next load.
+for (const name of ['chromium', 'firefox'] as const) {
+  test(`${name}: records waiting for their batch go out in the page-hide flush`, async ({
+    launch,
+    collector: makeCollector,
+  }) => {
+    const collector = await makeCollector();
+    const [browser] = await Promise.all([launch(name), collector.start()]);
+    // A batch interval far beyond the test: only the page-hide flush can deliver.
+    const telemetry = { ...telemetryOptions(collector), flushIntervalMs: 600_000 };
+    const options = { ...STATS, rekey: false as const, telemetryOptions: telemetry };
+    const call = await placeTelemetryCall({ browser, options }, { browser, options });
+    await waitFor(
+      'the callee to enqueue session-start and its first handshake',
+      () => enqueued(call.callee),
+      (list) => list.some((r) => r.kind === 'handshake'),
+      LONG,
+    );
+    const { enqueued: records, requests } = await telemetryLog(call.callee);
+    expect(requests).toEqual([]);
+    await call.callee.goto('about:blank');
+    await waitForStored(collector, call.callId, records);
+
+    // Whether or not the page lived to see the answer, the next load of the origin finds the
+    // records acknowledged or re-sends them: the collector keeps each once, IndexedDB empties.
+    await call.callee.goto(new URL(TELEMETRY_PAGE, baseURL()).href);
+    await call.callee.waitForFunction(() => window.harnessReady === true);
+    const leftOver = await storedRecordIds(call.callee);
+    await call.callee.evaluate((t) => window.resumeTelemetry(t), telemetry);
+    await waitFor(
+      'the callee origin to have nothing left in IndexedDB',
+      () => storedRecordIds(call.callee),
+      (ids) => ids.length === 0,
+      LONG,
+    );
+    const view = (await collector.session(call.callId))!;
+    const callee = view.timeline.filter((r) => r.record.role === 'callee');
+    expect(repeatedIds(callee.map((r) => r.record.id))).toEqual({});
+    // A record written between the read above and the navigation may be there too.
+    expect(callee.map((r) => r.record.id)).toEqual(
+      expect.arrayContaining(records.map((r) => r.id)),
+    );
+    expect(seqProblems(callee), 'callee seqs 0..n-1').toEqual([]);
+    const resent = (await telemetryLog(call.callee)).delivered;
+    test.info().annotations.push({
+      type: 'telemetry',
+      description: `${leftOver.length} of ${records.length} records still in IndexedDB after the page-hide flush; re-sent: ${JSON.stringify(resent)}`,
+    });
+    if (leftOver.length > 0) {
+      expect(
+        resent.reduce((n, d) => n + d.duplicates, 0),
+        're-sent as duplicates',
+      ).toBe(leftOver.length);
+    }
   });
 }
