@@ -117,5 +117,5 @@ describe('two collector processes on one PostgreSQL', () => {
     } finally {
       await client.end();
     }
-  });
+  }, 60_000); // real processes / many concurrent batches: slow on a busy machine
 });
