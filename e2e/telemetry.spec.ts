@@ -602,3 +602,135 @@ for (const name of ['chromium', 'firefox'] as const) {
     }
   });
 }
+
+// 5. The rarer record kinds of real calls (violations, advisories, failed and policy re-keys,
+// a policy close) pass the collector's validation: nothing rejected, nothing lost.
+test('chromium: srtp-profile violation with action rekey, a re-key whose signaling is dropped: violation, rekey-failed and policy rekey records all stored', async ({
+  launch,
+  collector: makeCollector,
+}) => {
+  const collector = await makeCollector();
+  const [browser] = await Promise.all([launch('chromium'), collector.start()]);
+  let dropping = false;
+  const options = {
+    ...STATS,
+    rekey: { timeoutMs: 2000, retryBaseMs: 60_000, retryMaxMs: 60_000 },
+    policy: { actions: { 'srtp-profile': 'rekey' } },
+    telemetryOptions: telemetryOptions(collector),
+  };
+  const call = await placeTelemetryCall(
+    { browser, options },
+    { browser, options },
+    {
+      delayMs: 5,
+      filter: (message) => {
+        const m = message as { kind?: string; generation?: number };
+        return !(dropping && (m.kind === 'offer' || m.kind === 'answer'));
+      },
+    },
+  );
+  // Chromium-Chromium gets AES_CM: the policy re-keys once (generation 1), still AES_CM.
+  for (const page of [call.caller, call.callee]) {
+    await waitFor(
+      'the policy re-key',
+      () => recordedEvents(page, 'rekey'),
+      (events) => events.length >= 1,
+      LONG,
+    );
+  }
+  dropping = true;
+  // With its offer or answer dropped, the re-key times out; the call stays on generation 1.
+  await expect(rekeyNow(call.caller)).rejects.toThrow(/no audio on the new connection/);
+  await waitFor(
+    'a rekeyfailed event',
+    () => recordedEvents(call.caller, 'rekeyfailed'),
+    (events) => events.length >= 1,
+    LONG,
+  );
+  dropping = false;
+  await hangUp(call);
+  await waitForDrained(call.caller, call.callee);
+  const sent = await allEnqueued(call);
+  await waitForStored(collector, call.callId, sent);
+  const view = (await collector.session(call.callId))!;
+  await annotateDelivery(view, [call.caller, call.callee]);
+  for (const page of [call.caller, call.callee]) {
+    expect((await telemetryLog(page)).callErrors, 'telemetryerror events').toEqual([]);
+  }
+  expectExactlyOnce(view, sent);
+  expectSessionStartAndEnd(view.timeline, { caller: 'local', callee: 'remote' });
+  for (const role of ['caller', 'callee'] as const) {
+    expect(recordsOf(view.timeline, role, 'violation').length).toBeGreaterThan(0);
+    expect(recordsOf(view.timeline, role, 'rekey').map((r) => r.data['reason'])).toContain(
+      'policy',
+    );
+  }
+  expect(
+    view.timeline.filter((r) => r.record.kind === 'rekey-failed').length,
+    'rekey-failed records',
+  ).toBeGreaterThan(0);
+  expect(forbiddenContent(view.text, addressesInSignaling(call.relay))).toEqual([]);
+});
+
+test('firefox at DTLS 1.2 with a 1.3 minimum on the caller: advisory snapshots, the violation and the policy close are stored', async ({
+  launch,
+  collector: makeCollector,
+}) => {
+  const collector = await makeCollector();
+  const [browser] = await Promise.all([
+    launch('firefox', { firefoxPrefs: { 'media.peerconnection.dtls.version.max': 771 } }),
+    collector.start(),
+  ]);
+  const telemetry = telemetryOptions(collector);
+  const call = await placeTelemetryCall(
+    {
+      browser,
+      options: {
+        ...STATS,
+        rekey: false,
+        policy: { minDtlsVersion: '1.3' },
+        telemetryOptions: telemetry,
+      },
+    },
+    { browser, options: { ...STATS, rekey: false, telemetryOptions: telemetry } },
+  );
+  for (const page of [call.caller, call.callee]) {
+    await waitFor(
+      'both sides to close',
+      () => recordedEvents(page, 'close'),
+      (e) => e.length === 1,
+      LONG,
+    );
+  }
+  await waitForDrained(call.caller, call.callee);
+  const sent = await allEnqueued(call);
+  await waitForStored(collector, call.callId, sent);
+  const view = (await collector.session(call.callId))!;
+  await annotateDelivery(view, [call.caller, call.callee]);
+  for (const page of [call.caller, call.callee]) {
+    expect((await telemetryLog(page)).callErrors, 'telemetryerror events').toEqual([]);
+  }
+  expectExactlyOnce(view, sent);
+  expectSessionStartAndEnd(view.timeline, { caller: 'policy:dtls-version', callee: 'remote' });
+  for (const role of ['caller', 'callee'] as const) {
+    const [handshake] = recordsOf(view.timeline, role, 'handshake');
+    const snapshot = handshake!.data['snapshot'] as SecuritySnapshot;
+    expect(snapshot.dtlsVersion).toBe('1.2');
+    expect(snapshot.dtlsCipher).toBe('TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+    if (role === 'callee') {
+      // Default policy: 1.2 is accepted below the preferred 1.3, with an advisory.
+      expect(snapshot.advisories.map((a) => a.code)).toContain('dtls-legacy-fallback');
+      expect(snapshot.compliant).toBe(true);
+    } else {
+      // The caller's minimum is 1.3: a violation, no advisory.
+      expect(snapshot.violations.map((v) => v.rule)).toEqual(['dtls-version']);
+      expect(snapshot.compliant).toBe(false);
+    }
+  }
+  expect(recordsOf(view.timeline, 'caller', 'violation').map((r) => r.data)).toEqual([
+    expect.objectContaining({ rule: 'dtls-version', action: 'close', actual: '1.2' }),
+  ]);
+  expect(view.session['compliant']).toBe(false);
+  expect(view.session['dtlsVersion']).toBe('1.2');
+  expect(forbiddenContent(view.text, addressesInSignaling(call.relay))).toEqual([]);
+});

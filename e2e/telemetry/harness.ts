@@ -9,6 +9,7 @@ import {
   test as base,
   type PageCallOptions,
   type Relay,
+  type RelayOptions,
   type StartOutcome,
 } from '../support';
 import { Collector, freePort, INGEST_KEY } from './collector';
@@ -119,12 +120,13 @@ function startCall(page: Page, options: TelemetryCallSide['options'] & { role: s
 export async function placeTelemetryCall(
   caller: TelemetryCallSide,
   callee: TelemetryCallSide,
+  relayOptions: RelayOptions = { delayMs: 5 },
 ): Promise<TelemetryCall> {
   const [callerPage, calleePage] = await Promise.all([
     openCallPage(caller.browser, TELEMETRY_PAGE),
     openCallPage(callee.browser, TELEMETRY_PAGE),
   ]);
-  const relay = await relaySignaling(callerPage, calleePage, { delayMs: 5 });
+  const relay = await relaySignaling(callerPage, calleePage, relayOptions);
   const [callerStart, calleeStart] = await Promise.all([
     startCall(callerPage, { ...caller.options, role: 'caller' }),
     startCall(calleePage, { ...callee.options, role: 'callee' }),
