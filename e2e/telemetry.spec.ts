@@ -4,8 +4,14 @@
 //   must never leave the browser;
 // - a collector that dies mid-call and comes back on the same port and file gets every record
 //   exactly once;
-// - records pending when the page reloads are sent from IndexedDB on the next load.
-// Pages: e2e/telemetry/call-telemetry.html; collector: e2e/telemetry/collector.ts.
+// - records pending when the page reloads are sent from IndexedDB on the next load;
+// - records waiting for their batch leave in the page-hide flush (keepalive), and the next load's
+//   re-send of what IndexedDB still holds is acknowledged as duplicates, stored once;
+// - violations, advisories, policy re-keys, failed re-keys and a policy close pass the
+//   collector's validation.
+// Pages: e2e/telemetry/call-telemetry.html (+ telemetry-page.js, which logs every record the
+// reporter is given and every request); collector: e2e/telemetry/collector.ts (a child process,
+// SIGKILLed by the fixture whatever the outcome). Run `npm run build` first.
 import type { Page } from '@playwright/test';
 import { baseURL, recordedEvents, waitFor, type BrowserName, type RecordedEvent } from './support';
 import type { SecuritySnapshot, RekeyReport } from '../src/types';
