@@ -187,6 +187,7 @@ export class SqliteStore implements Store {
       this.checkpointer = undefined;
       await new Promise<void>((resolve) => {
         worker.once('exit', () => resolve());
+        worker.ref(); // keep the event loop alive until the worker has closed its connection
         worker.postMessage('close');
       });
     }
