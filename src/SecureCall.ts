@@ -3,10 +3,9 @@ import { browserPlatform } from './browserPlatform.js';
 import { RekeyRtcError } from './errors.js';
 import { Generation, type GenerationState } from './Generation.js';
 import { RemotePlayout } from './media/RemotePlayout.js';
-import type { TransportSecurity } from './monitor/normalizeStats.js';
 import { resolveCallOptions, type ResolvedCallOptions, type SecureCallOptions } from './options.js';
 import type { Platform } from './platform.js';
-import { evaluatePolicy } from './policy/evaluate.js';
+import { SecurityMonitor } from './monitor/SecurityMonitor.js';
 import { resolvePolicy, type Policy } from './policy/Policy.js';
 import { newAttempt, type Attempt, type AttemptPurpose } from './rekey/Attempt.js';
 import { resolveRekeyOptions, type ResolvedRekeyOptions } from './rekey/RekeyOptions.js';
@@ -103,9 +102,9 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private readonly platform: Platform;
   private readonly playout: RemotePlayout;
   private readonly scheduler: RekeyScheduler;
+  private readonly monitor: SecurityMonitor;
   private _state: CallState = 'new';
   private _callId: string | null = null;
-  private _security: SecuritySnapshot | null = null;
   private isOfferer: boolean | null = null;
   private current: Generation | null = null;
   private attempt: Attempt | null = null;
@@ -114,10 +113,6 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private queue: Promise<void> = Promise.resolve();
   private helloTimer: unknown = null;
   private startTimer: unknown = null;
-  private statsTimer: unknown = null;
-  private polling = false;
-  private lastSecurityKey: string | null = null;
-  private readonly reportedViolations = new Set<string>();
   /** Rules that already triggered their one `policy` re-key (per call, or it could loop forever). */
   private readonly policyRekeys = new Set<string>();
   /** Attempts given up here or by the other side: a late (reordered) offer of one is stale. */
@@ -137,6 +132,11 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.platform = { ...browserPlatform(), ...options.platform };
     this.playout = new RemotePlayout(this.platform);
     this.remoteStream = this.playout.stream;
+    this.monitor = new SecurityMonitor(this.platform, this.policy, this.options.statsIntervalMs, {
+      stats: (snapshot) => this.onStats(snapshot),
+      security: (snapshot) => this.safeEmit('security', snapshot),
+      violation: (violation) => this.onViolation(violation),
+    });
     this.scheduler = new RekeyScheduler(this.platform, this.rekeyOptions, (reason) =>
       this.requestRekey(reason),
     );
@@ -160,7 +160,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
 
   /** Latest security snapshot of the connection carrying the call, or null before the first. */
   get security(): SecuritySnapshot | null {
-    return this._security;
+    return this.monitor.latest;
   }
 
   /** Number of completed re-keys: 0 for the first connection. */
@@ -170,7 +170,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
 
   /** Time and bytes left before the next scheduled re-key; null where nothing is scheduled. */
   get nextRekey(): { inMs: number | null; bytesLeft: number | null } {
-    const used = (this._security?.bytesSent ?? 0) + (this._security?.bytesReceived ?? 0);
+    const latest = this.monitor.latest;
+    const used = (latest?.bytesSent ?? 0) + (latest?.bytesReceived ?? 0);
     const scheduled = this.rekeyOptions.scheduled && this.current !== null;
     return {
       inMs: scheduled ? this.scheduler.msUntilInterval : null,
@@ -531,7 +532,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.startTimer = null;
     this.setState('connected');
     this.scheduler.arm();
-    this.startMonitor();
+    if (this.current) this.monitor.watch(this.current);
     this.startWaiter?.resolve();
     this.startWaiter = null;
   }
@@ -551,7 +552,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.retiring = {
       connection: old,
       attempt,
-      previous: this._security,
+      previous: this.monitor.latest,
       switchedAt: this.platform.now(),
       timer: null,
     };
@@ -562,7 +563,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.scheduleRetire(
       attempt.remoteSwitched || dead ? this.rekeyOptions.switchMs : this.rekeyOptions.maxOverlapMs,
     );
-    void this.pollSecurity();
+    this.monitor.watch(next);
   }
 
   private scheduleRetire(delayMs: number): void {
@@ -582,14 +583,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     const { attempt } = retiring;
     const connection = attempt.connection;
     if (!connection || this._state === 'closed' || this._state === 'failed') return;
-    // The report needs this generation's own snapshot: the monitor's latest if it is of this
-    // generation already (it is read right at the switch), else a read of its own.
-    let snapshot = this._security?.generation === connection.number ? this._security : null;
-    snapshot ??= await connection.readSecurity().then(
-      (security) =>
-        security.dtlsConnected ? this.buildSnapshot(security, connection.number) : null,
-      () => null,
-    );
+    // The report needs this generation's own snapshot (read right at the switch, normally).
+    const snapshot = await this.monitor.snapshotOf(connection);
     if (!snapshot || this.ended) return;
     const report: RekeyReport = {
       generation: attempt.generation,
@@ -681,82 +676,20 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
 
   // ---- monitor and policy ----------------------------------------------------------------
 
-  private startMonitor(): void {
-    const tick = () => {
-      this.statsTimer = this.platform.setTimeout(tick, this.options.statsIntervalMs);
-      void this.pollSecurity();
-    };
-    void this.pollSecurity();
-    this.statsTimer = this.platform.setTimeout(tick, this.options.statsIntervalMs);
-  }
-
-  /** Reads the current connection's stats, updates `security` and applies the policy. */
-  private async pollSecurity(): Promise<SecuritySnapshot | null> {
-    const connection = this.current;
-    if (!connection || this.polling) return null;
-    this.polling = true;
-    let security: TransportSecurity;
-    try {
-      security = await connection.readSecurity();
-    } catch {
-      return null; // the connection closed under us; the next tick reads the new one
-    } finally {
-      this.polling = false;
-    }
-    if (connection !== this.current || !security.dtlsConnected) return null;
-    if (this._state === 'closed' || this._state === 'failed') return null;
-    const snapshot = this.buildSnapshot(security, connection.number);
-    this._security = snapshot;
+  private onStats(snapshot: SecuritySnapshot): void {
     this.safeEmit('stats', snapshot);
-    const { bytesSent, bytesReceived, timestamp: _t, ...relevant } = snapshot;
-    const key = JSON.stringify(relevant);
-    if (key !== this.lastSecurityKey) {
-      this.lastSecurityKey = key;
-      this.safeEmit('security', snapshot);
-      this.applyPolicy(snapshot);
-    }
-    this.scheduler.observeBytes(bytesSent + bytesReceived);
-    return snapshot;
+    this.scheduler.observeBytes(snapshot.bytesSent + snapshot.bytesReceived);
   }
 
-  private buildSnapshot(security: TransportSecurity, generation: number): SecuritySnapshot {
-    const verdict = evaluatePolicy(security, this.policy, generation);
-    return {
-      generation,
-      timestamp: this.platform.now(),
-      dtlsVersion: security.dtlsVersion,
-      dtlsCipher: security.dtlsCipher,
-      srtpProfile: security.srtpProfile,
-      forwardSecrecy: security.forwardSecrecy,
-      dtlsRole: security.dtlsRole,
-      bytesSent: security.bytesSent,
-      bytesReceived: security.bytesReceived,
-      localFingerprint: security.localFingerprint,
-      remoteFingerprint: security.remoteFingerprint,
-      fingerprintAlgorithm: security.fingerprintAlgorithm,
-      candidateType: security.candidateType,
-      remoteCandidateType: security.remoteCandidateType,
-      violations: verdict.violations,
-      advisories: verdict.advisories,
-      compliant: verdict.violations.length === 0,
-    };
-  }
-
-  private applyPolicy(snapshot: SecuritySnapshot): void {
-    for (const violation of snapshot.violations) {
-      const key = `${violation.generation}:${violation.rule}`;
-      if (this.reportedViolations.has(key)) continue;
-      this.reportedViolations.add(key);
-      this.safeEmit('violation', violation);
-      if (violation.action === 'close') {
-        this.sendBye(`policy:${violation.rule}`);
-        this.teardown(`policy:${violation.rule}`, violation);
-        return;
-      }
-      if (violation.action === 'rekey' && !this.policyRekeys.has(violation.rule)) {
-        this.policyRekeys.add(violation.rule);
-        this.requestRekey('policy');
-      }
+  /** Reports a broken rule, then does what the rule says: nothing more, re-key once, or close. */
+  private onViolation(violation: Violation): void {
+    this.safeEmit('violation', violation);
+    if (violation.action === 'close') {
+      this.sendBye(`policy:${violation.rule}`);
+      this.teardown(`policy:${violation.rule}`, violation);
+    } else if (violation.action === 'rekey' && !this.policyRekeys.has(violation.rule)) {
+      this.policyRekeys.add(violation.rule);
+      this.requestRekey('policy');
     }
   }
 
@@ -834,8 +767,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     const failed = reason === 'connection-failed' || reason === 'start-timeout';
     this.platform.clearTimeout(this.helloTimer);
     this.platform.clearTimeout(this.startTimer);
-    this.platform.clearTimeout(this.statsTimer);
-    this.helloTimer = this.startTimer = this.statsTimer = null;
+    this.helloTimer = this.startTimer = null;
+    this.monitor.stop();
     this.scheduler.disarm();
     const attempt = this.attempt;
     if (attempt) {
