@@ -40,8 +40,9 @@ export function telemetry(
     onError(listener) {
       reporter.on('telemetryerror', listener);
     },
-    close(): Promise<void> {
+    close(options?: { keepalive?: boolean }): Promise<void> {
       recorder?.detach();
+      if (options?.keepalive) void reporter.flush({ keepalive: true });
       closing ??= reporter.close();
       return closing;
     },
