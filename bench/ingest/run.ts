@@ -23,7 +23,9 @@ import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import * as prettier from 'prettier';
 import { batchTemplate, makeBody } from './batch.js';
 
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -247,8 +249,8 @@ Command: \`node --import tsx bench/ingest/run.ts\` (PostgreSQL must be running:
 \`sudo bash scripts/start-postgres.sh\`; override its URL with \`REKEY_BENCH_PG_URL\`).
 
 The real collector CLI (\`server/collector/main.ts\`, one Node process, request logging at
-\`warn\`, no rate limit) listens on 127.0.0.1; autocannon ${'`'}${CONNECTIONS}${'`'} connections in
-this process post \`POST /v1/events\` batches of ${BATCH} valid records (${bodyBytes.toLocaleString('en-US')}
+\`warn\`, no rate limit) listens on 127.0.0.1; autocannon with ${CONNECTIONS} connections in
+this process posts \`POST /v1/events\` batches of ${BATCH} valid records (${bodyBytes.toLocaleString('en-US')}
 bytes of JSON: 5 calls x start, handshake, 5 snapshots, re-key, violation, end), every id unique.
 Warm-up ${WARMUP} s, then ${DURATION} s measured. records/s counts only records in 2xx
 responses; latency is per request (whole batch), from autocannon's per-response times. The last
@@ -272,4 +274,7 @@ try {
 } catch {
   // first run
 }
-writeFileSync(file, notes ? `${section}\n${notes}` : section);
+// Formatted like the rest of the repository, so that `prettier --check` stays green.
+const text = notes ? `${section}\n${notes}` : section;
+const options = (await prettier.resolveConfig(fileURLToPath(file))) ?? {};
+writeFileSync(file, await prettier.format(text, { ...options, parser: 'markdown' }));
