@@ -7,15 +7,14 @@
 // Prints a table, rewrites the "## Bundle size" section of BENCHMARKS.md, and exits 1 when a
 // bundle is over budget (after writing the figures, so the failing numbers are on record).
 // Usage: npm run build && npm run bench:size
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { transform } from 'esbuild';
-import { format, resolveConfig } from 'prettier';
+import { writeBenchmarksSection } from './benchmarks-file.mjs';
 
 const KB = 1024;
 const root = fileURLToPath(new URL('..', import.meta.url));
-const benchmarksPath = `${root}BENCHMARKS.md`;
 const command = 'npm run build && npm run bench:size';
 
 const bundles = [
@@ -87,33 +86,20 @@ console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const c of cells) console.log(line(c));
 
-// BENCHMARKS.md: replace (or append) only the "## Bundle size" section; a section runs from its
-// "## " heading to the next "## " heading.
 const date = new Date().toISOString().slice(0, 10);
-const section = [
-  '## Bundle size',
-  '',
-  `Measured ${date} with \`${command}\`.`,
-  '',
-  'Min+gzip, zlib level 9. The ES module is minified with esbuild before gzip, as an app',
-  'bundler would; the script-tag bundle is measured as shipped. CI fails over budget.',
-  '',
-  `| ${header.join(' | ')} |`,
-  `| ${header.map(() => '---').join(' | ')} |`,
-  ...cells.map((c) => `| ${c.join(' | ')} |`),
-  '',
-].join('\n');
-
-const existing = existsSync(benchmarksPath)
-  ? readFileSync(benchmarksPath, 'utf8')
-  : '# Benchmarks\n\nFigures measured on this repository. Each section names the command that produced it.\n';
-const parts = existing.split(/^(?=## )/m);
-const index = parts.findIndex((p) => /^## Bundle size\s*$/m.test(p.split('\n')[0]));
-if (index === -1) parts.push(section);
-else parts[index] = section;
-const joined = parts.map((p) => p.replace(/\s*$/, '\n')).join('\n');
-const prettierOptions = (await resolveConfig(benchmarksPath)) ?? {};
-writeFileSync(benchmarksPath, await format(joined, { ...prettierOptions, parser: 'markdown' }));
+await writeBenchmarksSection(
+  'Bundle size',
+  [
+    `Measured ${date} with \`${command}\`.`,
+    '',
+    'Min+gzip, zlib level 9. The ES modules are minified with esbuild before gzip, as an app',
+    'bundler would; the script-tag bundles are measured as shipped. CI fails over budget.',
+    '',
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...cells.map((c) => `| ${c.join(' | ')} |`),
+  ].join('\n'),
+);
 console.log(`\nwrote the "Bundle size" section of BENCHMARKS.md`);
 
 const over = rows.filter((r) => !r.ok);

@@ -11,6 +11,7 @@
 // The same measure taken half-way between switches ("control") shows what the call loses anyway
 // (CPU contention, jitter-buffer adaptation), so a switch can be told apart from the background.
 import { writeFileSync, readFileSync } from 'node:fs';
+import { writeBenchmarksSection } from '../benchmarks-file.mjs';
 import { cpus, loadavg } from 'node:os';
 import globalSetup from '../../e2e/support/global-setup';
 import type { BrowserName } from '../../e2e/support/browsers';
@@ -159,7 +160,7 @@ if (args[0] === '--report') {
   const runs = args
     .slice(1)
     .map((file) => JSON.parse(readFileSync(file, 'utf8')) as { meta: Meta; results: Result[] });
-  writeSection(runs);
+  await writeSection(runs);
   process.exit(0);
 }
 
@@ -212,7 +213,7 @@ const meta: Meta = {
 };
 writeFileSync(OUT, JSON.stringify({ meta, results }, null, 1));
 console.log(`wrote ${OUT}`);
-if (args.includes('--write')) writeSection([{ meta, results }]);
+if (args.includes('--write')) await writeSection([{ meta, results }]);
 
 interface Meta {
   date: string;
@@ -240,11 +241,9 @@ function table(rs: Result[]): string[] {
   ];
 }
 
-function writeSection(runs: { meta: Meta; results: Result[] }[]): void {
+async function writeSection(runs: { meta: Meta; results: Result[] }[]): Promise<void> {
   const m = runs[0]!.meta;
   const section = [
-    '## Handover',
-    '',
     'Audio lost or garbled around each switch, as heard at the sound server: the receiver page plays',
     '`remoteStream` into a private PulseAudio null sink recorded with `parec` (Chromium headful under',
     'Xvfb, Firefox headless); the sender sends a tone stepping every 10 ms through a pseudo-random',
@@ -265,15 +264,6 @@ function writeSection(runs: { meta: Meta; results: Result[] }[]): void {
       '',
     ]),
   ].join('\n');
-  const path = 'BENCHMARKS.md';
-  const text = readFileSync(path, 'utf8');
-  const start = text.indexOf('\n## Handover');
-  let next: string;
-  if (start < 0) next = `${text.trimEnd()}\n\n${section}`;
-  else {
-    const after = text.indexOf('\n## ', start + 1);
-    next = text.slice(0, start + 1) + section + (after >= 0 ? `\n${text.slice(after + 1)}` : '');
-  }
-  writeFileSync(path, next.endsWith('\n') ? next : `${next}\n`);
+  await writeBenchmarksSection('Handover', section);
   console.log('wrote the Handover section of BENCHMARKS.md');
 }

@@ -6,7 +6,7 @@
  * the local default; a fresh schema per run), and posts batches of valid records with unique ids
  * with autocannon: a warm-up, then a measured run of fixed duration. Reports records/s and
  * latency percentiles, checks that every acknowledged record is in the database, and writes
- * bench/ingest/RESULTS.md.
+ * the `## Collector ingest` section of BENCHMARKS.md.
  *
  * Env: BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_CONNECTIONS (8), BENCH_BATCH (50),
  * BENCH_STORES (sqlite,postgres), BENCH_WORKERS (0,1: the collector's INGEST_WORKERS values).
@@ -18,14 +18,13 @@
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import * as prettier from 'prettier';
+import { writeBenchmarksSection } from '../benchmarks-file.mjs';
 import { batchTemplate, makeBody } from './batch.js';
 
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -243,9 +242,7 @@ const table = [
       `| ${r.store} | ${r.workers} | ${r.recordsPerSecond.toLocaleString('en-US')} | ${Math.round(r.requests / r.seconds).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.non2xx} / ${r.errors} | ${r.cpuPerRecordUs.toFixed(1)} µs | ${r.load1.toFixed(1)} | ${r.acknowledged <= r.stored && r.stored <= r.sent ? 'yes' : 'NO'} (${r.acknowledged.toLocaleString('en-US')} <= ${r.stored.toLocaleString('en-US')} <= ${r.sent.toLocaleString('en-US')}) |`,
   ),
 ];
-const section = `## Collector ingest
-
-Command: \`node --import tsx bench/ingest/run.ts\` (PostgreSQL must be running:
+const section = `Command: \`node --import tsx bench/ingest/run.ts\` (PostgreSQL must be running:
 \`sudo bash scripts/start-postgres.sh\`; override its URL with \`REKEY_BENCH_PG_URL\`).
 
 The real collector CLI (\`server/collector/main.ts\`, one Node process, request logging at
@@ -264,17 +261,5 @@ records/s. The load average column says how busy it was (2.0 = both cores in use
 ${table.join('\n')}
 `;
 console.log(`\n${section}`);
-// Hand-written notes below the marker survive a re-run; the measured part above is replaced.
-const file = new URL('RESULTS.md', import.meta.url);
-const MARKER = '<!-- notes: kept by run.ts -->';
-let notes = '';
-try {
-  const old = readFileSync(file, 'utf8');
-  if (old.includes(MARKER)) notes = old.slice(old.indexOf(MARKER));
-} catch {
-  // first run
-}
-// Formatted like the rest of the repository, so that `prettier --check` stays green.
-const text = notes ? `${section}\n${notes}` : section;
-const options = (await prettier.resolveConfig(fileURLToPath(file))) ?? {};
-writeFileSync(file, await prettier.format(text, { ...options, parser: 'markdown' }));
+// Only this section of BENCHMARKS.md is rewritten; notes below its marker are kept.
+await writeBenchmarksSection('Collector ingest', section);

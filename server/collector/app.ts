@@ -40,7 +40,7 @@ export interface CollectorOptions {
   closeStore?: boolean;
   /**
    * Worker threads that parse and validate batches beside the request thread. 0 (default):
-   * in the request thread. 1 is right for a 2-core machine (see bench/ingest/RESULTS.md).
+   * in the request thread. 1 is right for a 2-core machine (see the Collector ingest section of BENCHMARKS.md).
    */
   ingestWorkers?: number;
 }
