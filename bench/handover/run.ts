@@ -10,7 +10,8 @@
 // the stepped-tone signal (e2e/audio/signal.mjs) is decoded per 10 ms symbol (e2e/audio/decode.ts).
 // The same measure taken half-way between switches ("control") shows what the call loses anyway
 // (CPU contention, jitter-buffer adaptation), so a switch can be told apart from the background.
-import { writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { writeBenchmarksSection } from '../benchmarks-file.mjs';
 import { cpus, loadavg } from 'node:os';
 import globalSetup from '../../e2e/support/global-setup';
@@ -211,6 +212,7 @@ const meta: Meta = {
   sdk: SDK ?? '/dist/rekey-rtc.mjs',
   windowMs: { before: BEFORE_MS, after: AFTER_MS },
 };
+mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify({ meta, results }, null, 1));
 console.log(`wrote ${OUT}`);
 if (args.includes('--write')) await writeSection([{ meta, results }]);
