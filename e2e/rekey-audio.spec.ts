@@ -45,7 +45,11 @@ type PageWindow = {
 
 const info = (page: Page) => page.evaluate(() => (window as unknown as PageWindow).callInfo());
 
-async function startBoth(sender: Page, receiver: Page, options: Record<string, unknown>): Promise<void> {
+async function startBoth(
+  sender: Page,
+  receiver: Page,
+  options: Record<string, unknown>,
+): Promise<void> {
   await Promise.all([
     sender.evaluate((o) => (window as unknown as PageWindow).startCall(o), {
       role: 'caller',
@@ -69,7 +73,9 @@ async function reports(page: Page): Promise<Report[]> {
 }
 
 async function expectNoErrors(page: Page): Promise<void> {
-  const errors = (await pageEvents(page)).filter((e) => ['error', 'page-error', 'close'].includes(e.type));
+  const errors = (await pageEvents(page)).filter((e) =>
+    ['error', 'page-error', 'close'].includes(e.type),
+  );
   expect(errors).toEqual([]);
 }
 
@@ -117,9 +123,14 @@ for (const pair of PAIRS) {
       // Every generation was a new handshake: new local and remote fingerprints, all distinct.
       for (const page of [sender, receiver]) {
         const list = (await reports(page)).slice(0, REKEYS);
-        expect(list.map((r) => r.generation)).toEqual(Array.from({ length: REKEYS }, (_, i) => i + 1));
+        expect(list.map((r) => r.generation)).toEqual(
+          Array.from({ length: REKEYS }, (_, i) => i + 1),
+        );
         const local = [list[0]!.previousFingerprint, ...list.map((r) => r.fingerprint)];
-        const remote = [list[0]!.previousRemoteFingerprint, ...list.map((r) => r.remoteFingerprint)];
+        const remote = [
+          list[0]!.previousRemoteFingerprint,
+          ...list.map((r) => r.remoteFingerprint),
+        ];
         expect(new Set(local).size, `local fingerprints ${local.join(' ')}`).toBe(REKEYS + 1);
         expect(new Set(remote).size, `remote fingerprints ${remote.join(' ')}`).toBe(REKEYS + 1);
         for (const report of list) {
@@ -132,8 +143,12 @@ for (const pair of PAIRS) {
       // Both ends saw the same handshakes, crosswise.
       const senderReports = (await reports(sender)).slice(0, REKEYS);
       const receiverReports = (await reports(receiver)).slice(0, REKEYS);
-      expect(senderReports.map((r) => r.fingerprint)).toEqual(receiverReports.map((r) => r.remoteFingerprint));
-      expect(senderReports.map((r) => r.remoteFingerprint)).toEqual(receiverReports.map((r) => r.fingerprint));
+      expect(senderReports.map((r) => r.fingerprint)).toEqual(
+        receiverReports.map((r) => r.remoteFingerprint),
+      );
+      expect(senderReports.map((r) => r.remoteFingerprint)).toEqual(
+        receiverReports.map((r) => r.fingerprint),
+      );
 
       // Heard at the sound server: the tone at every switch, no long silence.
       const switches = sdkSwitchTimes(await pageEvents(receiver)).slice(0, REKEYS);
@@ -142,22 +157,31 @@ for (const pair of PAIRS) {
       test.info().annotations.push({
         type: 'heard at switches (ms)',
         description: heard.around
-          .map((d) => `disruption ${d.disruptionMs} (garbled ${d.garbledMs}, jump ${d.jumpMs}, silence ${d.longestSilenceMs})`)
+          .map(
+            (d) =>
+              `disruption ${d.disruptionMs} (garbled ${d.garbledMs}, jump ${d.jumpMs}, silence ${d.longestSilenceMs})`,
+          )
           .join('; '),
       });
       for (const d of heard.around) {
-        expect(d.longestSilenceMs, `silence at the switch at ${d.atMs} ms`).toBeLessThanOrEqual(MAX_SILENCE_MS);
+        expect(d.longestSilenceMs, `silence at the switch at ${d.atMs} ms`).toBeLessThanOrEqual(
+          MAX_SILENCE_MS,
+        );
       }
       const firstSwitch = switches[0]! - recording.startedAt;
       const lastSwitch = switches[switches.length - 1]! - recording.startedAt;
       const overall = analyse(pcm, recording, SENDER_SEED, [], 0, 0).decoded.runs.filter(
-        (r) => r.index >= 0 && r.center / 48 >= firstSwitch - 500 && r.center / 48 < lastSwitch + 500,
+        (r) =>
+          r.index >= 0 && r.center / 48 >= firstSwitch - 500 && r.center / 48 < lastSwitch + 500,
       ).length;
       const expected = (lastSwitch - firstSwitch + 1000) / 10;
       // The sender's tone, not something else, reached the sound server through every generation.
       // Loose on purpose: on a loaded 2-core machine the WebAudio path garbles some audio with
       // or without a switch (bench/handover's control windows).
-      expect(overall / expected, 'share of 10 ms symbols heard correctly across the re-keys').toBeGreaterThan(0.3);
+      expect(
+        overall / expected,
+        'share of 10 ms symbols heard correctly across the re-keys',
+      ).toBeGreaterThan(0.3);
 
       // Old connections are closed: one open per side once the current re-key settled.
       for (const page of [sender, receiver]) {
@@ -166,9 +190,15 @@ for (const pair of PAIRS) {
         expect(settled.peerConnections.created).toBeGreaterThanOrEqual(REKEYS + 1);
         await expectNoErrors(page);
       }
-      for (const page of [sender, receiver]) await page.evaluate(() => (window as unknown as PageWindow).call.close());
+      for (const page of [sender, receiver])
+        await page.evaluate(() => (window as unknown as PageWindow).call.close());
       for (const page of [sender, receiver]) {
-        await waitFor('no open connection after close()', () => info(page), (i) => i.peerConnections.open === 0 && i.keepAlives === 0, 5_000);
+        await waitFor(
+          'no open connection after close()',
+          () => info(page),
+          (i) => i.peerConnections.open === 0 && i.keepAlives === 0,
+          5_000,
+        );
       }
     } finally {
       await rig.close();
@@ -211,7 +241,8 @@ test('a re-key whose signaling is dropped fails with timeout, the call stays up,
     const pair = await openPair(rig, 'chromium', 'chromium', {
       filter: (message) => {
         const m = message as { kind?: string; generation?: number };
-        const drop = dropping && (m.kind === 'offer' || m.kind === 'answer') && (m.generation ?? 0) >= 1;
+        const drop =
+          dropping && (m.kind === 'offer' || m.kind === 'answer') && (m.generation ?? 0) >= 1;
         if (drop) dropped.push(message);
         return !drop;
       },
@@ -220,7 +251,9 @@ test('a re-key whose signaling is dropped fails with timeout, the call stays up,
     let pcm: Int16Array;
     let failedAt = 0;
     try {
-      await startBoth(pair.sender, pair.receiver, { rekey: { timeoutMs: 2000, intervalMs: 3_600_000 } });
+      await startBoth(pair.sender, pair.receiver, {
+        rekey: { timeoutMs: 2000, intervalMs: 3_600_000 },
+      });
       await new Promise((r) => setTimeout(r, 1500)); // the tone plays before the attempt
       const outcome = await pair.receiver.evaluate(() =>
         (window as unknown as PageWindow).call.rekey().then(
@@ -231,7 +264,11 @@ test('a re-key whose signaling is dropped fails with timeout, the call stays up,
       expect(outcome).toMatch(/^rejected/);
       expect(dropped.length).toBeGreaterThan(0);
       for (const page of [pair.sender, pair.receiver]) {
-        const failures = await waitFor('a rekeyfailed event', () => pageEvents(page, 'rekeyfailed'), (l) => l.length > 0);
+        const failures = await waitFor(
+          'a rekeyfailed event',
+          () => pageEvents(page, 'rekeyfailed'),
+          (l) => l.length > 0,
+        );
         expect(failures[0]!.data).toMatchObject({ code: 'timeout', generation: 1 });
         const now = await expectOneOpenConnection(page);
         expect(now.generation).toBe(0);
@@ -245,7 +282,9 @@ test('a re-key whose signaling is dropped fails with timeout, the call stays up,
         async () => {
           const i = await info(pair.receiver);
           if (i.generation === 0 && i.state === 'connected') {
-            await pair.receiver.evaluate(() => (window as unknown as PageWindow).call.rekey().catch(() => undefined));
+            await pair.receiver.evaluate(() =>
+              (window as unknown as PageWindow).call.rekey().catch(() => undefined),
+            );
           }
           return info(pair.receiver);
         },

@@ -173,7 +173,11 @@ async function onRawMessage(message) {
     for (const track of raw.stream.getTracks()) pc.addTrack(track, raw.stream);
     await pc.setLocalDescription();
     await waitGathering(pc);
-    window.__sendToPeer({ raw: 'answer', generation: message.generation, sdp: pc.localDescription.sdp });
+    window.__sendToPeer({
+      raw: 'answer',
+      generation: message.generation,
+      sdp: pc.localDescription.sdp,
+    });
   } else if (message.raw === 'answer') {
     if (raw.generation === message.generation) {
       await raw.pc.setRemoteDescription({ type: 'answer', sdp: message.sdp });

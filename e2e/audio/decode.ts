@@ -113,7 +113,8 @@ function contextMatches(runs: Run[], i: number, sequence: Uint8Array, j: number)
   for (let m = 0; m < CONTEXT; m++) {
     const run = runs[i + m]!;
     if (run.tone !== sequence[j + m]) return false;
-    if (m > 0 && Math.abs(run.center - runs[i]!.center - m * SYMBOL_SAMPLES) > 3 * HOP) return false;
+    if (m > 0 && Math.abs(run.center - runs[i]!.center - m * SYMBOL_SAMPLES) > 3 * HOP)
+      return false;
   }
   return true;
 }
@@ -130,7 +131,11 @@ function mapRuns(runs: Run[], sequence: Uint8Array): void {
     const run = runs[i]!;
     if (delay !== null) {
       const j = Math.round((run.center - delay - SYMBOL_SAMPLES / 2) / SYMBOL_SAMPLES);
-      if (j >= 0 && sequence[j] === run.tone && Math.abs(run.center - senderCenter(j) - delay) <= TOLERANCE) {
+      if (
+        j >= 0 &&
+        sequence[j] === run.tone &&
+        Math.abs(run.center - senderCenter(j) - delay) <= TOLERANCE
+      ) {
         run.index = j;
         run.delay = run.center - senderCenter(j);
         delay = run.delay;
@@ -140,12 +145,14 @@ function mapRuns(runs: Run[], sequence: Uint8Array): void {
     // Re-lock: near the prediction if there is one, anywhere otherwise.
     const predicted = delay === null ? null : Math.round((run.center - delay) / SYMBOL_SAMPLES);
     const from = predicted === null ? 0 : Math.max(0, predicted - SEARCH);
-    const to = predicted === null ? sequence.length - 1 : Math.min(sequence.length - 1, predicted + SEARCH);
+    const to =
+      predicted === null ? sequence.length - 1 : Math.min(sequence.length - 1, predicted + SEARCH);
     let found = -1;
     let foundDistance = Infinity;
     for (let j = from; j <= to; j++) {
       if (sequence[j] !== run.tone) continue;
-      if (!contextMatches(runs, i, sequence, j) && !leftContextMatches(runs, i, sequence, j)) continue;
+      if (!contextMatches(runs, i, sequence, j) && !leftContextMatches(runs, i, sequence, j))
+        continue;
       const distance = predicted === null ? 0 : Math.abs(j - predicted);
       if (distance < foundDistance) {
         found = j;
@@ -187,7 +194,12 @@ export interface Disruption {
 /**
  * Measures the disruption in [atMs - beforeMs, atMs + afterMs] of the recording.
  */
-export function measureAround(decoded: Decoded, atMs: number, beforeMs: number, afterMs: number): Disruption {
+export function measureAround(
+  decoded: Decoded,
+  atMs: number,
+  beforeMs: number,
+  afterMs: number,
+): Disruption {
   const from = ((atMs - beforeMs) * SAMPLE_RATE) / 1000;
   const to = ((atMs + afterMs) * SAMPLE_RATE) / 1000;
   const good = decoded.runs.filter((r) => r.index >= 0);
@@ -237,7 +249,13 @@ export function measureAround(decoded: Decoded, atMs: number, beforeMs: number, 
 
 function coverage(runs: Run[], from: number, to: number): number {
   const intervals = runs
-    .map((r) => [Math.max(from, r.center - SYMBOL_SAMPLES / 2), Math.min(to, r.center + SYMBOL_SAMPLES / 2)] as const)
+    .map(
+      (r) =>
+        [
+          Math.max(from, r.center - SYMBOL_SAMPLES / 2),
+          Math.min(to, r.center + SYMBOL_SAMPLES / 2),
+        ] as const,
+    )
     .sort((a, b) => a[0] - b[0]);
   let total = 0;
   let end = -Infinity;

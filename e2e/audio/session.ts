@@ -3,7 +3,15 @@ import type { Browser, Page } from '@playwright/test';
 import { baseURL, type BrowserName } from '../support/browsers';
 import { relaySignaling, type Relay, type RelayOptions } from '../support/signaling';
 import { decode, measureAround, type Decoded, type Disruption } from './decode';
-import { createSink, launchAudioBrowser, record, startDisplay, type Display, type Recording, type Sink } from './sound';
+import {
+  createSink,
+  launchAudioBrowser,
+  record,
+  startDisplay,
+  type Display,
+  type Recording,
+  type Sink,
+} from './sound';
 
 export const AUDIO_PAGE = '/e2e/audio/audio-page.html';
 export const SENDER_SEED = 1;
@@ -21,9 +29,13 @@ export async function openAudioPage(browser: Browser, sdk?: string): Promise<Pag
   const url = new URL(AUDIO_PAGE, baseURL());
   if (sdk) url.searchParams.set('sdk', sdk);
   await page.goto(url.href);
-  await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true, undefined, {
-    timeout: 15_000,
-  });
+  await page.waitForFunction(
+    () => (window as unknown as { harnessReady?: boolean }).harnessReady === true,
+    undefined,
+    {
+      timeout: 15_000,
+    },
+  );
   return page;
 }
 
@@ -65,7 +77,8 @@ export async function startRig(kinds: BrowserName[]): Promise<Rig> {
     await sink.unload();
   };
   try {
-    for (const kind of new Set(kinds)) browsers.set(kind, await launchAudioBrowser(kind, { sink, ...(display ? { display } : {}) }));
+    for (const kind of new Set(kinds))
+      browsers.set(kind, await launchAudioBrowser(kind, { sink, ...(display ? { display } : {}) }));
   } catch (error) {
     await close();
     throw error;
@@ -82,8 +95,14 @@ export interface Pair {
 /** Closes both pages' contexts, so nothing of this pair plays any more. */
 export async function closePair(pair: Pair): Promise<void> {
   pair.relay.stop();
-  await pair.sender.context().close().catch(() => undefined);
-  await pair.receiver.context().close().catch(() => undefined);
+  await pair.sender
+    .context()
+    .close()
+    .catch(() => undefined);
+  await pair.receiver
+    .context()
+    .close()
+    .catch(() => undefined);
 }
 
 export async function openPair(
@@ -95,7 +114,11 @@ export async function openPair(
 ): Promise<Pair> {
   const senderPage = await openAudioPage(rig.browsers.get(sender)!, sdk);
   const receiverPage = await openAudioPage(rig.browsers.get(receiver)!, sdk);
-  return { sender: senderPage, receiver: receiverPage, relay: await relaySignaling(senderPage, receiverPage, relay) };
+  return {
+    sender: senderPage,
+    receiver: receiverPage,
+    relay: await relaySignaling(senderPage, receiverPage, relay),
+  };
 }
 
 export interface Heard {
@@ -127,7 +150,8 @@ export function analyse(
   const control: Disruption[] = [];
   for (let i = 1; i < instants.length; i++) {
     const at = instants[i - 1]! + beforeMs + afterMs + beforeMs;
-    if (at + afterMs <= instants[i]! - 400) control.push(measureAround(decoded, toMs(at), beforeMs, afterMs));
+    if (at + afterMs <= instants[i]! - 400)
+      control.push(measureAround(decoded, toMs(at), beforeMs, afterMs));
   }
   return { decoded, around, control };
 }

@@ -49,7 +49,12 @@ export async function createSink(): Promise<Sink> {
     ],
     {
       stdio: 'ignore',
-      env: { ...process.env, PULSE_RUNTIME_PATH: dir, XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir },
+      env: {
+        ...process.env,
+        PULSE_RUNTIME_PATH: dir,
+        XDG_CONFIG_HOME: join(dir, 'config'),
+        HOME: dir,
+      },
     },
   );
   const server = `unix:${socket}`;
@@ -126,7 +131,9 @@ export async function record(sink: Sink, maxMs: number): Promise<Recording> {
   const guard = setTimeout(() => child.kill('SIGTERM'), maxMs);
   await Promise.race([
     firstData,
-    new Promise((_, reject) => setTimeout(() => reject(new Error('parec produced no data in 5 s')), 5000)),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('parec produced no data in 5 s')), 5000),
+    ),
   ]).catch((error) => {
     child.kill('SIGTERM');
     throw error;
@@ -157,12 +164,19 @@ export interface Display {
 
 /** Starts Xvfb on a free display number (-displayfd), for headful Chromium. */
 export async function startDisplay(): Promise<Display> {
-  const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '640x480x24', '-nolisten', 'tcp'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'Xvfb',
+    ['-displayfd', '3', '-screen', '0', '640x480x24', '-nolisten', 'tcp'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    },
+  );
   const number = await new Promise<string>((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => reject(new Error('Xvfb did not report a display in 10 s')), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error('Xvfb did not report a display in 10 s')),
+      10_000,
+    );
     (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => {
       text += d.toString();
       if (text.includes('\n')) {
@@ -193,7 +207,10 @@ export interface AudioBrowserOptions {
  * Launches a browser that plays into `sink`: Chromium headful on `display`, Firefox headless.
  * Same flags and prefs as e2e/support/browsers.ts.
  */
-export async function launchAudioBrowser(name: BrowserName, options: AudioBrowserOptions): Promise<Browser> {
+export async function launchAudioBrowser(
+  name: BrowserName,
+  options: AudioBrowserOptions,
+): Promise<Browser> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   env.PULSE_SERVER = options.sink.server;
