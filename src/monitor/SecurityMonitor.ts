@@ -27,22 +27,12 @@ export function toSnapshot(
   generation: number,
   timestamp: number,
 ): SecuritySnapshot {
+  const { dtlsConnected: _connected, audioPacketsReceived: _packets, ...negotiated } = security;
   const verdict = evaluatePolicy(security, policy, generation);
   return {
     generation,
     timestamp,
-    dtlsVersion: security.dtlsVersion,
-    dtlsCipher: security.dtlsCipher,
-    srtpProfile: security.srtpProfile,
-    forwardSecrecy: security.forwardSecrecy,
-    dtlsRole: security.dtlsRole,
-    bytesSent: security.bytesSent,
-    bytesReceived: security.bytesReceived,
-    localFingerprint: security.localFingerprint,
-    remoteFingerprint: security.remoteFingerprint,
-    fingerprintAlgorithm: security.fingerprintAlgorithm,
-    candidateType: security.candidateType,
-    remoteCandidateType: security.remoteCandidateType,
+    ...negotiated,
     violations: verdict.violations,
     advisories: verdict.advisories,
     compliant: verdict.violations.length === 0,

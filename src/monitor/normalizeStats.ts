@@ -1,4 +1,4 @@
-import type { CandidateType, DtlsVersion, SrtpProfile } from '../types.js';
+import type { CandidateType, SecuritySnapshot } from '../types.js';
 import { hasForwardSecrecy, parseDtlsVersion } from './dtls.js';
 import { fingerprintFromSdp, normalizeFingerprint } from './fingerprint.js';
 import { normalizeSrtpProfile } from './srtp.js';
@@ -7,21 +7,12 @@ import { normalizeSrtpProfile } from './srtp.js';
 export type StatsEntry = { id: string; type: string; [field: string]: unknown };
 
 /** What one getStats() read says about the transport's security, before any policy. */
-export interface TransportSecurity {
+export interface TransportSecurity extends Omit<
+  SecuritySnapshot,
+  'generation' | 'timestamp' | 'violations' | 'advisories' | 'compliant'
+> {
   /** True once DTLS is connected: only then are version, cipher and profile meaningful. */
   dtlsConnected: boolean;
-  dtlsVersion: DtlsVersion | null;
-  dtlsCipher: string | null;
-  srtpProfile: SrtpProfile | null;
-  forwardSecrecy: boolean;
-  dtlsRole: 'client' | 'server' | null;
-  bytesSent: number;
-  bytesReceived: number;
-  localFingerprint: string | null;
-  remoteFingerprint: string | null;
-  fingerprintAlgorithm: string | null;
-  candidateType: CandidateType | null;
-  remoteCandidateType: CandidateType | null;
   /** Audio RTP packets received on this connection: proof that media really flows. */
   audioPacketsReceived: number;
 }

@@ -15,21 +15,27 @@ function fakeTelemetry() {
   return hook satisfies TelemetryHook;
 }
 
-describe('page hide', () => {
-  it('ends the call, tells the other side, and flushes telemetry with keepalive', async () => {
-    const hide = new Set<() => void>();
-    const telemetry = fakeTelemetry();
-    const pair = createPair({
-      a: {
-        telemetry,
-        platform: {
-          onPageHide: (callback) => {
-            hide.add(callback);
-            return () => hide.delete(callback);
-          },
+/** A pair whose caller has a fake telemetry hook and a page-hide the test can trigger. */
+function pairWithPageHide() {
+  const hide = new Set<() => void>();
+  const telemetry = fakeTelemetry();
+  const pair = createPair({
+    a: {
+      telemetry,
+      platform: {
+        onPageHide: (callback) => {
+          hide.add(callback);
+          return () => hide.delete(callback);
         },
       },
-    });
+    },
+  });
+  return { hide, telemetry, pair };
+}
+
+describe('page hide', () => {
+  it('ends the call, tells the other side, and flushes telemetry with keepalive', async () => {
+    const { hide, telemetry, pair } = pairWithPageHide();
     await connect(pair);
     expect(telemetry.attach).toHaveBeenCalledOnce();
     expect(hide.size).toBe(1);
@@ -43,19 +49,7 @@ describe('page hide', () => {
   });
 
   it('an ordinary close flushes telemetry without keepalive and stops listening', async () => {
-    const hide = new Set<() => void>();
-    const telemetry = fakeTelemetry();
-    const pair = createPair({
-      a: {
-        telemetry,
-        platform: {
-          onPageHide: (callback) => {
-            hide.add(callback);
-            return () => hide.delete(callback);
-          },
-        },
-      },
-    });
+    const { hide, telemetry, pair } = pairWithPageHide();
     await connect(pair);
     pair.a.close();
     pair.a.close();
