@@ -54,6 +54,7 @@ declare global {
     reporter?: { readonly pending: number };
     resumeTelemetry(options: TelemetryOptionsForPage): void;
     storedRecordIds(): Promise<string[]>;
+    storedRecords(): Promise<LoggedRecord[]>;
   }
 }
 
@@ -146,6 +147,11 @@ export function telemetryLog(page: Page): Promise<TelemetryLog> {
 /** Records the page's reporter has not had acknowledged yet (in flight or queued). */
 export function pendingRecords(page: Page): Promise<number | null> {
   return page.evaluate(() => window.reporter?.pending ?? null);
+}
+
+/** Records in the page's IndexedDB store, whole. */
+export function storedRecords(page: Page): Promise<LoggedRecord[]> {
+  return page.evaluate(() => window.storedRecords());
 }
 
 export function storedRecordIds(page: Page): Promise<string[]> {

@@ -63,7 +63,12 @@ window.resumeTelemetry = (options) => {
  * Ids of the records in the reporter's IndexedDB store, without creating the database when it
  * does not exist (an empty version-1 database would lack the object store the SDK creates).
  */
-window.storedRecordIds = () =>
+window.storedRecordIds = () => readStore('getAllKeys').then((keys) => keys.map(String));
+
+/** The records themselves, as the next page's reporter will send them. */
+window.storedRecords = () => readStore('getAll');
+
+const readStore = (method) =>
   new Promise((resolve, reject) => {
     const request = indexedDB.open('rekey-rtc-telemetry');
     let created = false;
@@ -79,10 +84,10 @@ window.storedRecordIds = () =>
         resolve([]);
         return;
       }
-      const keys = db.transaction('records', 'readonly').objectStore('records').getAllKeys();
+      const keys = db.transaction('records', 'readonly').objectStore('records')[method]();
       keys.onsuccess = () => {
         db.close();
-        resolve(keys.result.map(String));
+        resolve(keys.result);
       };
       keys.onerror = () => {
         db.close();
