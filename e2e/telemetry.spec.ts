@@ -585,7 +585,13 @@ for (const name of ['chromium', 'firefox'] as const) {
     const { enqueued: records, requests } = await telemetryLog(call.callee);
     expect(requests).toEqual([]);
     await call.callee.goto('about:blank');
-    await waitForStored(collector, call.callId, records);
+    if (name === 'chromium') {
+      // Chromium lets the keepalive request finish: the page-hide flush alone delivers.
+      await waitForStored(collector, call.callId, records);
+    }
+    // Firefox ESR 153 drops that request in some runs (about half, first request of the page,
+    // cross-origin with a preflight), so there the guarantee is the next one: the records wait
+    // in IndexedDB and the next load of the origin sends them.
 
     // Whether or not the page lived to see the answer, the next load of the origin finds the
     // records acknowledged or re-sends them: the collector keeps each once, IndexedDB empties.
@@ -599,6 +605,7 @@ for (const name of ['chromium', 'firefox'] as const) {
       (ids) => ids.length === 0,
       LONG,
     );
+    await waitForStored(collector, call.callId, records);
     const view = (await collector.session(call.callId))!;
     const callee = view.timeline.filter((r) => r.record.role === 'callee');
     expect(repeatedIds(callee.map((r) => r.record.id))).toEqual({});
@@ -612,11 +619,14 @@ for (const name of ['chromium', 'firefox'] as const) {
       type: 'telemetry',
       description: `${leftOver.length} of ${records.length} records still in IndexedDB after the page-hide flush; re-sent: ${JSON.stringify(resent)}`,
     });
-    if (leftOver.length > 0) {
-      expect(
-        resent.reduce((n, d) => n + d.duplicates, 0),
-        're-sent as duplicates',
-      ).toBe(leftOver.length);
+    // Everything left over is delivered once more: as duplicates where the page-hide flush had
+    // arrived (the page did not live to see the answer), as new records where it had not.
+    expect(
+      resent.reduce((n, d) => n + d.accepted + d.duplicates, 0),
+      'left-over records acknowledged on the next load',
+    ).toBe(leftOver.length);
+    if (name === 'chromium' && leftOver.length > 0) {
+      expect(resent.reduce((n, d) => n + d.duplicates, 0)).toBe(leftOver.length);
     }
   });
 }

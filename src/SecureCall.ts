@@ -121,8 +121,6 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private startPromise: Promise<void> | null = null;
   private startWaiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
   private readonly telemetry: TelemetryHook | null;
-  private stopPageHide: () => void = () => undefined;
-  private unloading = false;
   private recording = false;
 
   constructor(options: SecureCallOptions) {
@@ -197,12 +195,6 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.startPromise.catch(() => undefined);
     this.setState('connecting');
     void this.playout.resume().catch(() => undefined);
-    // A page going away ends the call: the other side hears `bye` at once instead of detecting
-    // a dead connection, and the audit trail gets its session-end.
-    this.stopPageHide = this.platform.onPageHide(() => {
-      this.unloading = true;
-      this.close();
-    });
     this.startTimer = this.platform.setTimeout(() => {
       this.startWaiter?.reject(RekeyRtcError.startTimeout(this.options.connectTimeoutMs));
       this.teardown('start-timeout');
@@ -797,8 +789,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     const info: CloseInfo = violation ? { reason, violation, generation } : { reason, generation };
     this.safeEmit('close', info);
     // After `close`, so the recorder has queued `session-end`; close() flushes what it can.
-    this.stopPageHide();
-    void this.telemetry?.close({ keepalive: this.unloading }).catch(() => undefined);
+    // After `close`, so the recorder has queued `session-end`; close() flushes what it can.
+    void this.telemetry?.close().catch(() => undefined);
   }
 
   /**

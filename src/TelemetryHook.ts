@@ -24,12 +24,8 @@ export interface TelemetryHook {
   attach(call: RecordedCall, session: TelemetrySession): void;
   /** Reports delivery trouble; the call re-emits it as `telemetryerror`. */
   onError(listener: (error: TelemetryError) => void): void;
-  /**
-   * Stops recording and flushes what it can. Called once, after the call's `close` event; with
-   * `keepalive` when the page is going away, so the last records go out in a request the
-   * browser lets finish.
-   */
-  close(options?: { keepalive?: boolean }): Promise<void>;
+  /** Stops recording and flushes what it can. Called once, after the call's `close` event. */
+  close(): Promise<void>;
 }
 
 /** Checks the `telemetry` option: `false`, omitted, or a hook made by `telemetry(options)`. */

@@ -40,11 +40,6 @@ export function browserPlatform(): Platform {
     clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
     now: () => Date.now(),
     randomFraction: () => Math.random(),
-    onPageHide: (callback) => {
-      if (typeof window === 'undefined') return () => undefined;
-      window.addEventListener('pagehide', callback);
-      return () => window.removeEventListener('pagehide', callback);
-    },
     randomId,
     engine: {
       name: details.browser ?? 'unknown',

@@ -19,11 +19,6 @@ export interface Platform {
   randomFraction(): number;
   /** A random id of 8-64 URL-safe characters. */
   randomId(): string;
-  /**
-   * Calls `callback` when the page is being hidden for good (unload, navigation). Returns a
-   * function that stops listening.
-   */
-  onPageHide(callback: () => void): () => void;
   /** Browser engine, from webrtc-adapter's detection. */
   engine: { name: string; version: number | null };
 }

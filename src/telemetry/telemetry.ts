@@ -40,9 +40,8 @@ export function telemetry(
     onError(listener) {
       reporter.on('telemetryerror', listener);
     },
-    close(options?: { keepalive?: boolean }): Promise<void> {
+    close(): Promise<void> {
       recorder?.detach();
-      if (options?.keepalive) void reporter.flush({ keepalive: true });
       closing ??= reporter.close();
       return closing;
     },

@@ -24,8 +24,6 @@ export interface FakePlatformOptions {
   label?: string;
   /** Fixed value or generator for jitter. */
   randomFraction?: number | (() => number);
-  /** Collects page-hide listeners, so a test can hide the page. */
-  pageHide?: Set<() => void>;
 }
 
 /**
@@ -47,10 +45,6 @@ export function fakePlatform(options: FakePlatformOptions = {}): Platform {
     now: () => Date.now(),
     randomFraction: typeof fraction === 'function' ? fraction : () => fraction,
     randomId: () => `id-${label}-${String(++ids).padStart(4, '0')}`,
-    onPageHide: (callback) => {
-      options.pageHide?.add(callback);
-      return () => options.pageHide?.delete(callback);
-    },
     engine: { name: options.engine ?? 'chrome', version: 156 },
   };
 }
