@@ -17,14 +17,13 @@
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { writeBenchmarksSection } from '../benchmarks-file.mjs';
+import { startCollectorProcess, type CollectorProcess } from '../../server/collector/process.js';
 import { batchTemplate, makeBody } from './batch.js';
 
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -38,7 +37,6 @@ const PG_URL =
   process.env.REKEY_TEST_PG_URL ??
   'postgres://rekey:rekey@127.0.0.1:5432/rekey_test';
 const INGEST_KEY = 'bench-ingest-key-000000000001';
-const root = new URL('../../', import.meta.url);
 
 interface Result {
   store: string;
@@ -62,53 +60,23 @@ interface Result {
   acknowledged: number;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 /** utime + stime of a process in seconds (Linux /proc; 100 ticks per second). */
 function processCpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function startCollector(
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/collector/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
+function startCollector(env: Record<string, string>): Promise<CollectorProcess> {
+  return startCollectorProcess(
+    {
       ...env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
       INGEST_KEYS: INGEST_KEY,
       READ_KEYS: 'bench-read-key-0000000000001',
       RATE_LIMIT_PER_MIN: '0',
       LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGTERM');
-  throw new Error('collector did not start');
+    { stdio: ['ignore', 'inherit', 'inherit'], startMs: 10_000 },
+  );
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -3,55 +3,22 @@
  * fed the same batches at the same time over real sockets: every record is stored and
  * acknowledged exactly once. This is the "several collectors behind a load balancer" setup.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCollectorProcess, type CollectorProcess } from '../../server/collector/process.js';
 import { INGEST_KEY, PG_URL, postgresBackend, READ_KEY } from './harness.js';
 import { session, uid } from './records.js';
 
-const root = new URL('../../', import.meta.url);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
+function startCollector(schema: string): Promise<CollectorProcess> {
+  return startCollectorProcess({
+    DATABASE_URL: PG_URL,
+    DATABASE_SCHEMA: schema,
+    INGEST_KEYS: INGEST_KEY,
+    READ_KEYS: READ_KEY,
+    RATE_LIMIT_PER_MIN: '0',
+    LOG_LEVEL: 'warn',
   });
-}
-
-async function startCollector(schema: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/collector/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: PG_URL,
-      DATABASE_SCHEMA: schema,
-      INGEST_KEYS: INGEST_KEY,
-      READ_KEYS: READ_KEY,
-      RATE_LIMIT_PER_MIN: '0',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGTERM');
-  throw new Error('collector did not start');
 }
 
 describe('two collector processes on one PostgreSQL', () => {
