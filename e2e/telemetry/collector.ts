@@ -4,7 +4,6 @@
 // port and file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,18 +14,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const INGEST_KEY = 'e2e-telemetry-ingest-key-0001';
 export const READ_KEY = 'e2e-telemetry-read-key-000001';
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', done);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
+export { freePort } from '../../server/collector/process';
 
 export interface StoredRecord {
   receivedAt: number;
