@@ -20,7 +20,7 @@ const NEXT: Record<GenerationState, readonly GenerationState[]> = {
 
 export interface GenerationEvents {
   state: (state: GenerationState) => void;
-  track: (track: MediaStreamTrack, receiver: RTCRtpReceiver | undefined) => void;
+  track: (track: MediaStreamTrack) => void;
 }
 
 export interface GenerationOptions {
@@ -63,10 +63,7 @@ export class Generation extends EventEmitter<GenerationEvents> {
     this.createdAt = platform.now();
     this.pc = new platform.RTCPeerConnection(options.rtcConfiguration);
     this.listen(this.pc, 'connectionstatechange', () => this.onConnectionState());
-    this.listen(this.pc, 'track', (event) => {
-      const { track, receiver } = event as RTCTrackEvent;
-      this.emit('track', track, receiver);
-    });
+    this.listen(this.pc, 'track', (event) => this.emit('track', (event as RTCTrackEvent).track));
   }
 
   get state(): GenerationState {

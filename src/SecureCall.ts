@@ -492,9 +492,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
       flowPollMs: 50,
     });
     attempt.connection = connection;
-    connection.on('track', (track, receiver) =>
-      this.playout.add(attempt.generation, track, receiver),
-    );
+    connection.on('track', (track) => this.playout.add(attempt.generation, track));
     connection.on('state', (state) => this.onGenerationState(connection, state));
     return connection;
   }

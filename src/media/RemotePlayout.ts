@@ -2,7 +2,6 @@ import type { Platform } from '../platform.js';
 
 interface Source {
   track: MediaStreamTrack;
-  receiver: RTCRtpReceiver | undefined;
   node: MediaStreamAudioSourceNode | null;
   /** Aligns this generation's audio with the one it replaces (see {@link RemotePlayout.switchTo}). */
   delay: DelayNode | null;
@@ -122,7 +121,7 @@ export class RemotePlayout {
   }
 
   /** Adds a generation's remote track, silent until {@link switchTo} selects it. */
-  add(generation: number, track: MediaStreamTrack, receiver?: RTCRtpReceiver): void {
+  add(generation: number, track: MediaStreamTrack): void {
     if (this.closed) return;
     if (track.kind !== 'audio') {
       this.addVideo(generation, track);
@@ -132,7 +131,6 @@ export class RemotePlayout {
     if (!this.context || !this.destination) {
       this.sources.set(generation, {
         track,
-        receiver,
         node: null,
         delay: null,
         gain: null,
@@ -148,35 +146,8 @@ export class RemotePlayout {
     const gain = this.context.createGain();
     gain.gain.value = this.active === null || this.active === generation ? 1 : 0;
     node.connect(delay).connect(gain).connect(this.destination);
-    this.sources.set(generation, { track, receiver, node, delay, gain, stopKeepAlive });
+    this.sources.set(generation, { track, node, delay, gain, stopKeepAlive });
     if (this.active === null) this.active = generation;
-    else void this.matchJitterBuffer(this.sources.get(this.active), receiver);
-  }
-
-  /**
-   * A new connection's jitter buffer starts small and grows over a few hundred ms, so the new
-   * generation first plays earlier than the old one and then drifts. Asking it for the old
-   * one's current delay from the start (`jitterBufferTarget`) makes the two play nearly in step
-   * by the time they are aligned; the target is released after the switch.
-   */
-  private async matchJitterBuffer(
-    old: Source | undefined,
-    receiver?: RTCRtpReceiver,
-  ): Promise<void> {
-    if (!old?.receiver || !receiver || !('jitterBufferTarget' in receiver)) return;
-    try {
-      const report = await old.receiver.getStats();
-      for (const entry of report.values() as Iterable<Record<string, unknown>>) {
-        if (entry['type'] !== 'inbound-rtp') continue;
-        const delay = Number(entry['jitterBufferDelay']);
-        const emitted = Number(entry['jitterBufferEmittedCount']);
-        if (!(delay > 0 && emitted > 0)) return;
-        receiver.jitterBufferTarget = Math.min(4000, Math.round((1000 * delay) / emitted));
-        return;
-      }
-    } catch {
-      // Best effort: without a target the alignment below still measures and corrects.
-    }
   }
 
   /**
@@ -224,9 +195,6 @@ export class RemotePlayout {
       if (fresh && old) this.align(old, fresh, transition.taps);
       this.stopTaps(transition.taps);
       if (fresh) this.fade(old, fresh, ALIGNED_FADE_MS);
-      if (fresh?.receiver && 'jitterBufferTarget' in fresh.receiver) {
-        fresh.receiver.jitterBufferTarget = null;
-      }
     }, waitMs);
     this.transition = transition;
   }
