@@ -11,7 +11,7 @@ export const SYMBOL_SAMPLES = (SAMPLE_RATE * SYMBOL_MS) / 1000;
 export const TONES = Array.from({ length: 16 }, (_, k) => 600 + 200 * k);
 
 /** mulberry32: a tiny seeded PRNG, identical in every JS engine. */
-function mulberry32(seed) {
+export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import { mulberry32 } from '../../e2e/audio/signal.mjs';
 import { SecureCall } from '../../src/SecureCall.js';
 import type { SecureCallOptions } from '../../src/options.js';
 import type { Platform } from '../../src/platform.js';
@@ -6,17 +7,8 @@ import { audioStream, FakeMediaStream } from './FakeMediaStream.js';
 import { FakeNetwork, type Engine } from './FakeNetwork.js';
 import { FakeSignaling, type Side } from './FakeSignaling.js';
 
-/** A deterministic PRNG (mulberry32) so jitter is the same every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG (the audio tests' mulberry32) so jitter is the same every run. */
+export const seeded: (seed: number) => () => number = mulberry32;
 
 export interface FakePlatformOptions {
   engine?: Engine;
