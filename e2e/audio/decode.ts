@@ -105,12 +105,26 @@ function findRuns(labels: Int8Array): Run[] {
 
 const senderCenter = (index: number) => index * SYMBOL_SAMPLES + SYMBOL_SAMPLES / 2;
 const TOLERANCE = 1.5 * HOP;
+/** Consecutive symbols that must match to re-lock near the last known delay. */
 const CONTEXT = 4;
+/**
+ * ...and to lock anywhere in the sequence: 16^4 patterns recur in a long sequence by chance
+ * (a wrong lock, then nothing placed), 16^8 do not.
+ */
+const GLOBAL_CONTEXT = 8;
+/** Runs in a row that do not fit near the last delay before the whole sequence is searched. */
+const LOST_AFTER = 25;
 
-/** Runs i..i+CONTEXT-1 are consecutive symbols matching sequence[j..]. */
-function contextMatches(runs: Run[], i: number, sequence: Uint8Array, j: number): boolean {
-  if (j < 0 || i < 0 || i + CONTEXT > runs.length || j + CONTEXT > sequence.length) return false;
-  for (let m = 0; m < CONTEXT; m++) {
+/** Runs i..i+length-1 are consecutive symbols matching sequence[j..]. */
+function contextMatches(
+  runs: Run[],
+  i: number,
+  sequence: Uint8Array,
+  j: number,
+  length: number,
+): boolean {
+  if (j < 0 || i < 0 || i + length > runs.length || j + length > sequence.length) return false;
+  for (let m = 0; m < length; m++) {
     const run = runs[i + m]!;
     if (run.tone !== sequence[j + m]) return false;
     if (m > 0 && Math.abs(run.center - runs[i]!.center - m * SYMBOL_SAMPLES) > 3 * HOP)
@@ -119,13 +133,20 @@ function contextMatches(runs: Run[], i: number, sequence: Uint8Array, j: number)
   return true;
 }
 
-/** Runs i-CONTEXT+1..i as above, ending at j. */
-function leftContextMatches(runs: Run[], i: number, sequence: Uint8Array, j: number): boolean {
-  return contextMatches(runs, i - CONTEXT + 1, sequence, j - CONTEXT + 1);
+/** Runs i-length+1..i as above, ending at j. */
+function leftContextMatches(
+  runs: Run[],
+  i: number,
+  sequence: Uint8Array,
+  j: number,
+  length: number,
+): boolean {
+  return contextMatches(runs, i - length + 1, sequence, j - length + 1, length);
 }
 
 function mapRuns(runs: Run[], sequence: Uint8Array): void {
   let delay: number | null = null;
+  let misses = 0;
   const SEARCH = 80; // symbols either side of the prediction when re-locking (800 ms)
   for (let i = 0; i < runs.length; i++) {
     const run = runs[i]!;
@@ -139,31 +160,42 @@ function mapRuns(runs: Run[], sequence: Uint8Array): void {
         run.index = j;
         run.delay = run.center - senderCenter(j);
         delay = run.delay;
+        misses = 0;
         continue;
       }
     }
-    // Re-lock: near the prediction if there is one, anywhere otherwise.
+    // Re-lock: near the prediction if there is one (and it has not been lost for long),
+    // anywhere otherwise, on more context.
+    const global = delay === null || misses >= LOST_AFTER;
+    const length = global ? GLOBAL_CONTEXT : CONTEXT;
     const predicted = delay === null ? null : Math.round((run.center - delay) / SYMBOL_SAMPLES);
-    const from = predicted === null ? 0 : Math.max(0, predicted - SEARCH);
+    const from = global || predicted === null ? 0 : Math.max(0, predicted - SEARCH);
     const to =
-      predicted === null ? sequence.length - 1 : Math.min(sequence.length - 1, predicted + SEARCH);
+      global || predicted === null
+        ? sequence.length - 1
+        : Math.min(sequence.length - 1, predicted + SEARCH);
     let found = -1;
     let foundDistance = Infinity;
     for (let j = from; j <= to; j++) {
       if (sequence[j] !== run.tone) continue;
-      if (!contextMatches(runs, i, sequence, j) && !leftContextMatches(runs, i, sequence, j))
+      if (
+        !contextMatches(runs, i, sequence, j, length) &&
+        !leftContextMatches(runs, i, sequence, j, length)
+      )
         continue;
       const distance = predicted === null ? 0 : Math.abs(j - predicted);
       if (distance < foundDistance) {
         found = j;
         foundDistance = distance;
       }
-      if (predicted === null) break;
     }
     if (found >= 0) {
       run.index = found;
       run.delay = run.center - senderCenter(found);
       delay = run.delay;
+      misses = 0;
+    } else {
+      misses += 1;
     }
   }
 }
@@ -204,13 +236,16 @@ export function measureAround(
   const to = ((atMs + afterMs) * SAMPLE_RATE) / 1000;
   const good = decoded.runs.filter((r) => r.index >= 0);
   const inside = good.filter((r) => r.center >= from && r.center < to);
-  // Each correct symbol covers SYMBOL_SAMPLES of the window; overlapping ones (a repeat heard
-  // twice at once) cannot cover more than the window.
-  const covered = Math.min(to - from, coverage(inside, from, to));
-  const garbled = to - from - covered;
   const before = [...good].reverse().find((r) => r.center < from) ?? null;
   const after = good.find((r) => r.center >= to) ?? null;
   const chain = [...(before ? [before] : []), ...inside, ...(after ? [after] : [])];
+  // Each correct symbol covers SYMBOL_SAMPLES of the window around its centre; two consecutive
+  // symbols heard at the same delay also cover everything between their centres (the windows
+  // that straddle a symbol boundary are impure by construction, and a run centre is only known
+  // to about a millisecond: neither is audio lost). Overlapping cover (a repeat heard twice at
+  // once) counts once.
+  const covered = coverage(chain, from, to);
+  const garbled = to - from - covered;
   let jump = 0;
   for (let m = 1; m < chain.length; m++) {
     const change = chain[m]!.delay - chain[m - 1]!.delay;
@@ -247,19 +282,25 @@ export function measureAround(
   };
 }
 
-function coverage(runs: Run[], from: number, to: number): number {
-  const intervals = runs
-    .map(
-      (r) =>
-        [
-          Math.max(from, r.center - SYMBOL_SAMPLES / 2),
-          Math.min(to, r.center + SYMBOL_SAMPLES / 2),
-        ] as const,
-    )
+/** Whether b follows a without a skip, a repeat or a timeline jump. */
+function continuous(a: Run, b: Run): boolean {
+  return b.index === a.index + 1 && Math.abs(b.delay - a.delay) <= JUMP_THRESHOLD;
+}
+
+/** Samples of [from, to) covered by the correct runs of `chain` (in recording order). */
+function coverage(chain: Run[], from: number, to: number): number {
+  const intervals: (readonly [number, number])[] = chain.map(
+    (r) => [r.center - SYMBOL_SAMPLES / 2, r.center + SYMBOL_SAMPLES / 2] as const,
+  );
+  for (let m = 1; m < chain.length; m++)
+    if (continuous(chain[m - 1]!, chain[m]!))
+      intervals.push([chain[m - 1]!.center, chain[m]!.center]);
+  const clipped = intervals
+    .map(([a, b]) => [Math.max(from, a), Math.min(to, b)] as const)
     .sort((a, b) => a[0] - b[0]);
   let total = 0;
   let end = -Infinity;
-  for (const [a, b] of intervals) {
+  for (const [a, b] of clipped) {
     const start = Math.max(a, end);
     if (b > start) total += b - start;
     end = Math.max(end, b);
