@@ -77,7 +77,17 @@ interface Retiring {
   previous: SecuritySnapshot | null;
   switchedAt: number;
   timer: unknown;
+  /** This side's playout has left the old connection. */
+  localDone: boolean;
+  /** The other side's has (its `switched` arrived). */
+  remoteDone: boolean;
 }
+
+/**
+ * After both sides' playout left the old connection: time for the last crossfade to finish and
+ * its samples to reach the speakers before the connection closes.
+ */
+const RETIRE_AFTER_SWITCH_MS = 250;
 
 /**
  * A voice call over one RTCPeerConnection at a time that re-keys by building the next one
@@ -130,7 +140,9 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.rekeyOptions = resolveRekeyOptions(options.rekey);
     this.role = this.options.role;
     this.platform = { ...browserPlatform(), ...options.platform };
-    this.playout = new RemotePlayout(this.platform);
+    this.playout = new RemotePlayout(this.platform, {
+      onSwitched: (generation) => this.onPlayoutSwitched(generation),
+    });
     this.remoteStream = this.playout.stream;
     this.monitor = new SecurityMonitor(this.platform, this.policy, this.options.statsIntervalMs, {
       stats: (snapshot) => this.onStats(snapshot),
@@ -393,15 +405,28 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     }
   }
 
+  /** The other side's playout has left its old connection for `generation`. */
   private onSwitched(generation: number, id: string): void {
     const retiring = this.retiring;
     if (retiring && retiring.attempt.id === id && this.current?.number === generation) {
-      // Both sides play the new generation. The other side's playout switch began when it sent
-      // this, so keeping the old connection for `switchMs` from now covers its switch and ours.
-      this.scheduleRetire(this.rekeyOptions.switchMs);
+      retiring.remoteDone = true;
+      if (retiring.localDone) this.scheduleRetire(RETIRE_AFTER_SWITCH_MS);
     } else if (this.attempt && this.attempt.id === id) {
       this.attempt.remoteSwitched = true;
     }
+  }
+
+  /** This side's playout has left the old connection: tell the other side, retire when both have. */
+  private onPlayoutSwitched(generation: number): void {
+    const retiring = this.retiring;
+    if (!retiring || retiring.attempt.generation !== generation || retiring.localDone) return;
+    retiring.localDone = true;
+    if (retiring.attempt.id) this.send('switched', generation, { attempt: retiring.attempt.id });
+    // The other side's playout may switch up to a third of `switchMs` after ours.
+    const { maxOverlapMs, switchMs } = this.rekeyOptions;
+    this.scheduleRetire(
+      retiring.remoteDone ? RETIRE_AFTER_SWITCH_MS : Math.max(maxOverlapMs, switchMs),
+    );
   }
 
   private onAbort(id: string): void {
@@ -545,7 +570,6 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     // A generation still waiting for retirement (its peer's confirmation lost) goes now: only
     // the new and the current one may be open.
     if (this.retiring) void this.retire(this.retiring);
-    this.playout.switchTo(attempt.generation, this.rekeyOptions.switchMs);
     this.attempt = null;
     this.current = next;
     this.recoveryFailures = 0;
@@ -555,14 +579,17 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
       previous: this.monitor.latest,
       switchedAt: this.platform.now(),
       timer: null,
+      localDone: false,
+      remoteDone: attempt.remoteSwitched,
     };
-    this.send('switched', attempt.generation, { attempt: attempt.id });
     this.setState('connected');
     this.scheduler.arm();
+    // Whatever happens to playout, the old connection goes by then.
+    this.scheduleRetire(2 * this.rekeyOptions.switchMs + this.rekeyOptions.maxOverlapMs);
+    // Playout keeps the old connection playing while the new one settles (up to `switchMs`; at
+    // once if the old one is dead), then reports through onPlayoutSwitched.
     const dead = old.state === 'failed';
-    this.scheduleRetire(
-      attempt.remoteSwitched || dead ? this.rekeyOptions.switchMs : this.rekeyOptions.maxOverlapMs,
-    );
+    this.playout.switchTo(attempt.generation, dead ? 0 : this.rekeyOptions.switchMs);
     this.monitor.watch(next);
   }
 
@@ -596,6 +623,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
       previousRemoteFingerprint: retiring.previous?.remoteFingerprint ?? null,
       remoteFingerprint: snapshot.remoteFingerprint,
       snapshot,
+      handover: this.playout.handoverOf(attempt.generation),
     };
     this.safeEmit('rekey', report);
     for (const waiter of attempt.waiters) waiter.resolve(report);

@@ -33,8 +33,15 @@ export function browserPlatform(): Platform {
       const Ctor =
         globalThis.AudioContext ??
         (globalThis as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
-      return Ctor ? new Ctor({ latencyHint: 'interactive' }) : null;
+      if (!Ctor) return null;
+      // WebRTC decodes audio at 48 kHz: a context at that rate mixes it without resampling.
+      try {
+        return new Ctor({ latencyHint: 'interactive', sampleRate: 48_000 });
+      } catch {
+        return new Ctor({ latencyHint: 'interactive' });
+      }
     },
+    AudioWorkletNode: typeof AudioWorkletNode === 'function' ? AudioWorkletNode : null,
     playMuted,
     setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
     clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),

@@ -7,6 +7,8 @@ export interface Platform {
   MediaStream: new (tracks?: MediaStreamTrack[]) => MediaStream;
   /** Returns null where WebAudio is missing; remote audio then falls back to track swapping. */
   createAudioContext(): AudioContext | null;
+  /** The AudioWorkletNode constructor, or null where AudioWorklet is missing (remote audio is then crossfaded unaligned). */
+  AudioWorkletNode: typeof AudioWorkletNode | null;
   /**
    * Chromium pulls a remote WebRTC track into WebAudio only while the track also plays in a media
    * element (muted is enough; crbug.com/933677). Returns a function that stops that playback.

@@ -101,6 +101,33 @@ export interface RekeyReport {
   previousRemoteFingerprint: string | null;
   remoteFingerprint: string | null;
   snapshot: SecuritySnapshot;
+  /** How this side's playout switched to the new connection; null if it had not switched yet. */
+  handover: HandoverInfo | null;
+}
+
+/**
+ * How this side's playout moved from the old connection to the new one at a re-key: evidence
+ * that nobody heard it, or why they may have.
+ */
+export interface HandoverInfo {
+  generation: number;
+  /**
+   * - `aligned`: the two generations' offset was measured, stable and checked on the audio
+   *   thread right before a crossfade of two aligned copies.
+   * - `unverified`: the budget ran out before the offset was stable (a jitter buffer kept
+   *   stretching): aligned on the last measurement, unchecked.
+   * - `crossfade`: no measurement (silence, short budget, no AudioWorklet): a plain crossfade.
+   * - `swap`: no WebAudio: the stream's track was swapped.
+   */
+  method: 'aligned' | 'unverified' | 'crossfade' | 'swap';
+  /** How much later than the old generation the new one was made to play; null: not measured. */
+  lagMs: number | null;
+  /** Part of the offset that could not be aligned (heard as a skip or repeat); 0 when aligned. */
+  shortfallMs: number;
+  /** From the start of the switch (audio flowing on the new connection) to the crossfade. */
+  waitedMs: number;
+  /** When the crossfade began (ms since the epoch, the platform clock). */
+  at: number;
 }
 
 /** A re-key attempt that did not complete. The old connection still carries the call. */

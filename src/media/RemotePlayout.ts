@@ -1,92 +1,102 @@
 import type { Platform } from '../platform.js';
+import type { HandoverInfo } from '../types.js';
+import { bestLag, bestLagNear, correlationAt } from './bestLag.js';
+import {
+  PLAYOUT_PROCESSOR,
+  PLAYOUT_SLOTS,
+  playoutProcessorSource,
+  type PlayoutCommand,
+  type PlayoutReply,
+} from './playoutProcessor.js';
+
+/** Below this switch budget there is no time to measure: a plain crossfade over the budget. */
+const ALIGN_MIN_BUDGET_MS = 250;
+/** Crossfade between two aligned copies of the same audio. */
+const ALIGNED_FADE_MS = 10;
+/** Time kept free at the end of the budget: the other side retires its old connection on its own clock. */
+const BUDGET_MARGIN_MS = 80;
+/** The first measurement, after the switch began: the new audio needs this long to reach WebAudio. */
+const FIRST_MEASURE_MS = 200;
+/** How long a checked switch waits for the audio thread's answer before switching unchecked. */
+const REPLY_TIMEOUT_MS = 100;
+/** Measurements while the new generation settles. */
+const MEASURE_EVERY_MS = 250;
+/**
+ * Earliest switch, as a share of the budget: a fresh jitter buffer stretches its audio now and
+ * then for its first seconds while it converges, which nobody hears while the old one plays.
+ */
+const SETTLE_SHARE = 2 / 3;
+/** The switch waits until the two generations' offset has not changed for this share of the budget... */
+const STABLE_SHARE = 1 / 4;
+/** ...or this long, whichever is less. */
+const STABLE_MAX_MS = 2000;
+/** Offsets closer than this are the same (run-to-run noise of the measurement). */
+const SAME_LAG_S = 0.0005;
+/** Correlation at the last offset above which it still holds (two copies of one audio: ~0.99). */
+const HOLDS_CORRELATION = 0.9;
+/** Tracking searches this far around the last offset before searching everything again. */
+const TRACK_RADIUS_S = 0.003;
+/** Audio compared per measurement. */
+const SNAPSHOT_S = 0.15;
+/** Largest playout-delay difference looked for, each way. */
+const MAX_LAG_S = 0.08;
+/** Rate at which a new generation's delay returns to the reserve (0.5 % faster or slower). */
+const DELAY_RELEASE_RATE = 0.005;
+/**
+ * Rate at which the old generation slows down when the new one plays later than it by more than
+ * its delay (1 %: 10 ms of room a second, not heard in speech).
+ */
+const MAKE_ROOM_RATE = 0.01;
+/** Room made beyond the measured offset. */
+const ROOM_MARGIN_S = 0.001;
+
+type Mode = 'none' | 'loading' | 'worklet' | 'direct';
 
 interface Source {
   track: MediaStreamTrack;
   node: MediaStreamAudioSourceNode | null;
-  /** Aligns this generation's audio with the one it replaces (see {@link RemotePlayout.switchTo}). */
-  delay: DelayNode | null;
+  /** Input of the worklet this generation feeds (worklet mode). */
+  slot: number;
+  /** Direct mode: the generation's gain into the destination. */
   gain: GainNode | null;
   stopKeepAlive: () => void;
 }
 
-/** Below this switch budget there is no time to measure: a plain crossfade over the budget. */
-const ALIGN_MIN_BUDGET_MS = 250;
-/** Crossfade length once the generations are aligned. */
-const ALIGNED_FADE_MS = 30;
-/** Time kept free at the end of the budget: the other side retires its old connection on its own clock. */
-const BUDGET_MARGIN_MS = 80;
-/** Largest playout-delay difference looked for, each way. */
-const MAX_LAG_S = 0.08;
-/** Smallest normalised correlation accepted as "the same audio". */
-const MIN_CORRELATION = 0.6;
-/** Rate at which alignment delay is given back after the switch (0.5 % faster playout). */
-const DELAY_RELEASE_RATE = 0.005;
-
 interface Transition {
-  timer: unknown;
-  from: number | null;
+  from: number;
   to: number;
-  taps: { old: AnalyserNode; fresh: AnalyserNode } | null;
+  timer: unknown;
+  startedAt: number;
+  deadline: number;
+  /** Id of the snapshot awaited, or 0. */
+  waiting: number;
+  /** Last measured offset (samples), null while unknown. */
+  lag: number | null;
+  /** When the offset last changed, null while unknown. */
+  stableSince: number | null;
+  /** A checked switch was sent and its reply is awaited. */
+  switching: boolean;
+  /** The budget is spent: a refused check is followed by an unchecked switch. */
+  final: boolean;
+  /** Delay (samples) the old generation is being moved to, to make room; 0 for none. */
+  room: number;
+  /** Earliest switch, from the start. */
+  settleMs: number;
+  /** How long the offset must hold still. */
+  stableMs: number;
 }
 
-/** Samples compared (about 340 ms at 48 kHz). */
-const TAP_SIZE = 16384;
-
-/**
- * The shift d (samples, |d| <= maxLag) that best matches a[n] with b[n - d], i.e. how much b
- * must be delayed to line up with a; null when the best normalised correlation is weak.
- * Coarse search on 2x-decimated signals, then refined at full rate.
- */
-export function bestLag(a: Float32Array, b: Float32Array, maxLag: number): number | null {
-  const n = Math.min(a.length, b.length);
-  if (n <= 2 * maxLag + 64) return null;
-  const correlate = (
-    x: ArrayLike<number>,
-    y: ArrayLike<number>,
-    length: number,
-    lag: number,
-    margin: number,
-  ) => {
-    let sum = 0;
-    let ex = 0;
-    let ey = 0;
-    for (let i = margin; i < length - margin; i++) {
-      const xv = x[i]!;
-      const yv = y[i - lag]!;
-      sum += xv * yv;
-      ex += xv * xv;
-      ey += yv * yv;
-    }
-    return ex > 0 && ey > 0 ? sum / Math.sqrt(ex * ey) : 0;
-  };
-  const half = Math.floor(n / 2);
-  const da = new Float32Array(half);
-  const db = new Float32Array(half);
-  for (let i = 0; i < half; i++) {
-    da[i] = (a[2 * i]! + a[2 * i + 1]!) / 2;
-    db[i] = (b[2 * i]! + b[2 * i + 1]!) / 2;
-  }
-  const coarseMax = Math.ceil(maxLag / 2);
-  let best = 0;
-  let bestScore = -Infinity;
-  for (let lag = -coarseMax; lag <= coarseMax; lag++) {
-    const score = correlate(da, db, half, lag, coarseMax + 1);
-    if (score > bestScore) {
-      bestScore = score;
-      best = lag * 2;
-    }
-  }
-  let fine = best;
-  let fineScore = -Infinity;
-  for (let lag = best - 3; lag <= best + 3; lag++) {
-    if (Math.abs(lag) > maxLag) continue;
-    const score = correlate(a, b, n, lag, maxLag + 4);
-    if (score > fineScore) {
-      fineScore = score;
-      fine = lag;
-    }
-  }
-  return fineScore >= MIN_CORRELATION ? fine : null;
+/** Options of {@link RemotePlayout}. */
+export interface PlayoutOptions {
+  /**
+   * Standing delay of the active generation, in ms: a new generation that plays up to this much
+   * *later* than the old one is aligned at once (by playing it that much less late); beyond it,
+   * the old generation is slowed down (1 %) until it is. Adds this much latency.
+   * @default 0
+   */
+  reserveMs?: number;
+  /** Called once per switch, when playout has left the old generation (its audio is faded out). */
+  onSwitched?: (generation: number) => void;
 }
 
 /**
@@ -94,25 +104,39 @@ export function bestLag(a: Float32Array, b: Float32Array, maxLag: number): numbe
  *
  * Swapping tracks inside one MediaStream leaves Chromium's `<audio>` element silent (FACTS.md),
  * so each generation's remote audio track is mixed through WebAudio into one destination node
- * whose track lives in `stream` from construction to close. A switch is a short crossfade
- * between two generations carrying the same speech, so no sample is dropped or repeated.
- * Without WebAudio the stream's tracks are swapped instead (the best that is left).
+ * whose track lives in `stream` from construction to close. The mixing happens in an
+ * AudioWorklet (src/media/playoutProcessor.ts), which holds every generation's input in a ring
+ * buffer written in the same render quantum: the two generations of a switch can be compared,
+ * delayed and crossfaded to the sample, so nothing is skipped or heard twice. Where the worklet
+ * cannot load (no AudioWorklet, a Content-Security-Policy without `blob:`), generations are
+ * crossfaded with gain nodes, unaligned; without WebAudio the stream's tracks are swapped.
  */
 export class RemotePlayout {
   readonly stream: MediaStream;
   private readonly context: AudioContext | null;
   private readonly destination: MediaStreamAudioDestinationNode | null;
   private readonly sources = new Map<number, Source>();
+  private mode: Mode;
+  private mixer: AudioWorkletNode | null = null;
   private active: number | null = null;
   private closed = false;
   private transition: Transition | null = null;
+  private snapshotIds = 0;
+  /** The switch posted to the worklet, waiting for its reply. */
+  private posted: HandoverInfo | null = null;
+  private readonly handovers = new Map<number, HandoverInfo>();
 
-  constructor(private readonly platform: Platform) {
+  constructor(
+    private readonly platform: Platform,
+    private readonly options: PlayoutOptions = {},
+  ) {
     this.context = platform.createAudioContext();
     this.destination = this.context ? this.context.createMediaStreamDestination() : null;
     this.stream = new platform.MediaStream(
       this.destination ? this.destination.stream.getAudioTracks() : [],
     );
+    this.mode = this.context ? 'loading' : 'none';
+    if (this.context) void this.loadMixer(this.context);
   }
 
   /** Resumes the audio context: call from a user gesture where autoplay rules demand it. */
@@ -128,185 +152,114 @@ export class RemotePlayout {
       return;
     }
     if (this.sources.has(generation)) return;
+    const first = this.active === null;
+    if (first) this.active = generation;
     if (!this.context || !this.destination) {
       this.sources.set(generation, {
         track,
         node: null,
-        delay: null,
+        slot: -1,
         gain: null,
         stopKeepAlive: () => undefined,
       });
-      if (this.active === null || this.active === generation) this.swapInto(track);
+      if (this.active === generation) this.swapInto(track);
       return;
     }
-    const stopKeepAlive = this.platform.playMuted(track);
-    const node = this.context.createMediaStreamSource(new this.platform.MediaStream([track]));
-    const delay = this.context.createDelay(2 * MAX_LAG_S + 0.05);
-    delay.delayTime.value = 0;
-    const gain = this.context.createGain();
-    gain.gain.value = this.active === null || this.active === generation ? 1 : 0;
-    node.connect(delay).connect(gain).connect(this.destination);
-    this.sources.set(generation, { track, node, delay, gain, stopKeepAlive });
-    if (this.active === null) this.active = generation;
+    const source: Source = {
+      track,
+      node: this.context.createMediaStreamSource(new this.platform.MediaStream([track])),
+      slot: this.freeSlot(),
+      gain: null,
+      stopKeepAlive: this.platform.playMuted(track),
+    };
+    this.sources.set(generation, source);
+    if (this.mode === 'worklet') {
+      this.post({ type: 'clear', slot: source.slot });
+      this.connectToMixer(source);
+      if (first) this.post({ type: 'play', slot: source.slot, delay: this.reserve() });
+    } else if (this.mode === 'direct') {
+      this.connectDirect(source, first ? 1 : 0);
+    }
   }
 
   /**
-   * Moves playout from the active generation to `generation`. `budgetMs` is how long the caller
-   * keeps the old generation playing (SecureCall: `rekey.switchMs`).
+   * Moves playout from the active generation to `generation` within `budgetMs`, the time the
+   * caller keeps the old generation playing (SecureCall: `rekey.switchMs`).
    *
-   * The two generations carry the same audio but their playout delays differ (each has its own
-   * jitter buffer, and the new one is still settling), so a plain crossfade plays a few ms twice
-   * or skips them. With a budget of at least 250 ms the old generation keeps playing alone while
-   * the new one settles; then the delay between the two is measured by cross-correlating what
-   * each plays, the earlier one is delayed to match, and a short crossfade joins two aligned
-   * copies of the same audio. Alignment delay given to the new generation is released afterwards
-   * at 0.5 % speed-up, so latency does not grow from switch to switch. With a smaller budget, or
-   * when the audio does not correlate (silence), it is a plain crossfade.
+   * The two generations carry the same audio, but each plays it through its own jitter buffer,
+   * so one is some ms behind the other, and a fresh jitter buffer stretches its audio for a
+   * while as it converges. The old generation therefore keeps playing alone while the worklet's
+   * copies of both inputs are cross-correlated every 100 ms. Once the offset has held still for
+   * 400 ms (and at least 1 s has passed), the worklet checks the offset once more on the last
+   * 10 ms and joins two aligned copies of the same audio with a 10 ms crossfade. The delay the
+   * new generation got for that is given back at 0.5 % speed-up or slow-down, so latency does
+   * not drift from switch to switch. If the offset never holds still, the switch happens at the
+   * end of the budget on the last measurement; with a budget under 250 ms, or no measurement
+   * (silence), it is a plain crossfade.
    */
   switchTo(generation: number, budgetMs: number): void {
     if (this.closed || this.active === generation) return;
-    const next = this.sources.get(generation);
-    const from = this.active;
     this.finishTransition();
+    const from = this.active;
     this.active = generation;
     this.swapVideo(generation);
+    const next = this.sources.get(generation);
     if (!next) return;
-    if (!this.context || !next.gain) {
-      this.swapInto(next.track);
-      return;
-    }
     const previous = from === null ? undefined : this.sources.get(from);
-    if (!previous?.gain || budgetMs < ALIGN_MIN_BUDGET_MS) {
-      this.fade(previous, next, Math.max(budgetMs, 0));
+    if (this.mode === 'none') {
+      this.swapInto(next.track);
+      this.record({
+        generation,
+        lagMs: null,
+        shortfallMs: 0,
+        method: 'swap',
+        waitedMs: 0,
+        at: this.platform.now(),
+      });
       return;
     }
-    const waitMs = budgetMs - BUDGET_MARGIN_MS - ALIGNED_FADE_MS;
+    if (this.mode === 'loading') {
+      // The mixer plays the active generation once it is ready: nothing to align with.
+      this.record({
+        generation,
+        lagMs: null,
+        shortfallMs: 0,
+        method: 'crossfade',
+        waitedMs: 0,
+        at: this.platform.now(),
+      });
+      return;
+    }
+    if (!previous || from === null || budgetMs < ALIGN_MIN_BUDGET_MS) {
+      this.crossfade(previous, next, generation, previous ? Math.max(budgetMs, 0) : 0, 0);
+      return;
+    }
+    const now = this.platform.now();
+    const deadline = now + budgetMs - BUDGET_MARGIN_MS - ALIGNED_FADE_MS;
     const transition: Transition = {
-      timer: null,
       from,
       to: generation,
-      taps: this.startTaps(previous, next),
+      timer: null,
+      startedAt: now,
+      deadline,
+      waiting: 0,
+      lag: null,
+      stableSince: null,
+      switching: false,
+      final: false,
+      room: 0,
+      settleMs: budgetMs * SETTLE_SHARE,
+      stableMs: Math.min(STABLE_MAX_MS, budgetMs * STABLE_SHARE),
     };
-    transition.timer = this.platform.setTimeout(() => {
-      if (this.transition !== transition) return;
-      this.transition = null;
-      const old = from === null ? undefined : this.sources.get(from);
-      const fresh = this.sources.get(generation);
-      if (fresh && old) this.align(old, fresh, transition.taps);
-      this.stopTaps(transition.taps);
-      if (fresh) this.fade(old, fresh, ALIGNED_FADE_MS);
-    }, waitMs);
     this.transition = transition;
+    const first =
+      this.mode === 'worklet' ? Math.min(FIRST_MEASURE_MS, deadline - now) : deadline - now;
+    transition.timer = this.platform.setTimeout(() => this.measure(transition), Math.max(0, first));
   }
 
-  private startTaps(previous: Source, next: Source): Transition['taps'] {
-    const context = this.context;
-    if (!context || !previous.delay || !next.delay) return null;
-    const old = context.createAnalyser();
-    const fresh = context.createAnalyser();
-    old.fftSize = TAP_SIZE;
-    fresh.fftSize = TAP_SIZE;
-    previous.delay.connect(old);
-    next.delay.connect(fresh);
-    return { old, fresh };
-  }
-
-  private stopTaps(taps: Transition['taps']): void {
-    taps?.old.disconnect();
-    taps?.fresh.disconnect();
-  }
-
-  /**
-   * How much later, in seconds, the old generation plays than the new one (> 0: the new one is
-   * earlier), from the last TAP_SIZE samples each played; null when they do not correlate.
-   */
-  private measureLag(taps: NonNullable<Transition['taps']>): number | null {
-    const a = new Float32Array(TAP_SIZE);
-    const b = new Float32Array(TAP_SIZE);
-    const check = new Float32Array(16);
-    // The two reads must see the same render quantum: read old, new, old again.
-    let consistent = false;
-    for (let attempt = 0; attempt < 5 && !consistent; attempt++) {
-      taps.old.getFloatTimeDomainData(a);
-      taps.fresh.getFloatTimeDomainData(b);
-      const again = new Float32Array(TAP_SIZE);
-      taps.old.getFloatTimeDomainData(again);
-      check.set(again.subarray(TAP_SIZE - 16));
-      consistent = check.every((v, i) => v === a[TAP_SIZE - 16 + i]);
-    }
-    if (!consistent) return null;
-    const rate = this.context!.sampleRate;
-    const lag = bestLag(a, b, Math.round(MAX_LAG_S * rate));
-    return lag === null ? null : lag / rate;
-  }
-
-  private align(previous: Source, next: Source, taps: Transition['taps']): void {
-    const lag = taps ? this.measureLag(taps) : null;
-    this.lastMeasuredLag = lag;
-    if (lag === null || !next.delay || !previous.delay) return;
-    // The new generation plays `lag` earlier than the old one as heard: delay it by that much.
-    // A negative lag (new one later) cannot be undone without playing something twice; the
-    // fade then covers it.
-    const wanted = Math.min(Math.max(lag, 0), 2 * MAX_LAG_S);
-    const now = this.context!.currentTime;
-    next.delay.delayTime.cancelScheduledValues(now);
-    next.delay.delayTime.setValueAtTime(wanted, now);
-    if (wanted > 0) {
-      // Give the delay back slowly once the fade is over.
-      const start = now + ALIGNED_FADE_MS / 1000 + 0.05;
-      next.delay.delayTime.setValueAtTime(wanted, start);
-      next.delay.delayTime.linearRampToValueAtTime(0, start + wanted / DELAY_RELEASE_RATE);
-    }
-  }
-
-  /** The delay difference measured at the last aligned switch, in seconds (diagnostics). */
-  lastMeasuredLag: number | null = null;
-
-  private fade(previous: Source | undefined, next: Source, fadeMs: number): void {
-    if (!this.context || !next.gain) return;
-    const start = this.context.currentTime;
-    const end = start + fadeMs / 1000;
-    next.gain.gain.cancelScheduledValues(start);
-    next.gain.gain.setValueAtTime(next.gain.gain.value, start);
-    next.gain.gain.linearRampToValueAtTime(1, end);
-    if (previous?.gain) {
-      previous.gain.gain.cancelScheduledValues(start);
-      previous.gain.gain.setValueAtTime(previous.gain.gain.value, start);
-      previous.gain.gain.linearRampToValueAtTime(0, end);
-    }
-  }
-
-  /** A pending aligned switch happens now, unaligned (its old generation is going away). */
-  private finishTransition(): void {
-    const transition = this.transition;
-    if (!transition) return;
-    this.transition = null;
-    this.platform.clearTimeout(transition.timer);
-    this.stopTaps(transition.taps);
-    const to = this.sources.get(transition.to);
-    if (to)
-      this.fade(transition.from === null ? undefined : this.sources.get(transition.from), to, 5);
-  }
-
-  /** Forgets a retired generation: disconnects its nodes and stops its keep-alive element. */
-  remove(generation: number): void {
-    if (
-      this.transition &&
-      (this.transition.from === generation || this.transition.to === generation)
-    )
-      this.finishTransition();
-    const source = this.sources.get(generation);
-    this.sources.delete(generation);
-    const video = this.videos.get(generation);
-    this.videos.delete(generation);
-    if (video && this.stream.getTrackById(video.id)) this.stream.removeTrack(video);
-    if (!source) return;
-    source.node?.disconnect();
-    source.delay?.disconnect();
-    source.gain?.disconnect();
-    source.stopKeepAlive();
-    if (!source.node && this.stream.getTrackById(source.track.id))
-      this.stream.removeTrack(source.track);
+  /** How the switch to `generation` went, once it happened (until the generation is removed). */
+  handoverOf(generation: number): HandoverInfo | null {
+    return this.handovers.get(generation) ?? null;
   }
 
   /** Generations whose audio is still mixed in. */
@@ -314,17 +267,343 @@ export class RemotePlayout {
     return [...this.sources.keys()];
   }
 
+  /** Forgets a retired generation: disconnects its nodes and stops its keep-alive element. */
+  remove(generation: number): void {
+    const transition = this.transition;
+    if (transition && (transition.from === generation || transition.to === generation))
+      this.finishTransition();
+    const source = this.sources.get(generation);
+    this.sources.delete(generation);
+    this.handovers.delete(generation);
+    const video = this.videos.get(generation);
+    this.videos.delete(generation);
+    if (video && this.stream.getTrackById(video.id)) this.stream.removeTrack(video);
+    if (!source) return;
+    source.node?.disconnect();
+    source.gain?.disconnect();
+    source.stopKeepAlive();
+    if (this.mode === 'worklet' && source.slot >= 0)
+      this.post({ type: 'clear', slot: source.slot });
+    if (!source.node && this.stream.getTrackById(source.track.id))
+      this.stream.removeTrack(source.track);
+  }
+
   close(): void {
     if (this.closed) return;
-    if (this.transition) {
-      this.platform.clearTimeout(this.transition.timer);
-      this.stopTaps(this.transition.taps);
-    }
+    if (this.transition) this.platform.clearTimeout(this.transition.timer);
     this.transition = null;
     for (const generation of [...this.sources.keys()]) this.remove(generation);
     this.closed = true;
+    this.dropMixer();
     this.destination?.stream.getTracks().forEach((t) => t.stop());
     void this.context?.close().catch(() => undefined);
+  }
+
+  // ---- the worklet mixer -------------------------------------------------------------------
+
+  private async loadMixer(context: AudioContext): Promise<void> {
+    let url: string | null = null;
+    try {
+      const Node = this.platform.AudioWorkletNode;
+      if (!Node || !context.audioWorklet) throw new Error('no AudioWorklet');
+      url = URL.createObjectURL(
+        new Blob([playoutProcessorSource()], { type: 'application/javascript' }),
+      );
+      await context.audioWorklet.addModule(url);
+      if (this.closed) return;
+      const mixer = new Node(context, PLAYOUT_PROCESSOR, {
+        numberOfInputs: PLAYOUT_SLOTS,
+        numberOfOutputs: 1,
+        outputChannelCount: [2],
+      });
+      mixer.port.onmessage = (event: MessageEvent<PlayoutReply>) => this.onReply(event.data);
+      // A processor that throws outputs silence from then on: fall back to gain nodes.
+      mixer.onprocessorerror = () => this.useDirect();
+      mixer.connect(this.destination!);
+      this.mixer = mixer;
+      this.mode = 'worklet';
+      for (const source of this.sources.values()) this.connectToMixer(source);
+      const active = this.active === null ? undefined : this.sources.get(this.active);
+      if (active) this.post({ type: 'play', slot: active.slot, delay: this.reserve() });
+    } catch {
+      if (!this.closed) this.useDirect();
+    } finally {
+      if (url) URL.revokeObjectURL(url);
+    }
+  }
+
+  private dropMixer(): void {
+    if (!this.mixer) return;
+    this.mixer.port.onmessage = null;
+    this.mixer.onprocessorerror = null;
+    this.mixer.port.close();
+    this.mixer.disconnect();
+    this.mixer = null;
+  }
+
+  private useDirect(): void {
+    if (this.closed || this.mode === 'direct') return;
+    this.mode = 'direct';
+    this.dropMixer();
+    for (const [generation, source] of this.sources) {
+      source.node?.disconnect();
+      this.connectDirect(source, generation === this.active ? 1 : 0);
+    }
+    // A switch under way finishes as a plain crossfade.
+    if (this.transition) this.finishTransition();
+    if (this.posted) {
+      this.record(this.posted);
+      this.posted = null;
+    }
+  }
+
+  private post(command: PlayoutCommand): void {
+    this.mixer?.port.postMessage(command);
+  }
+
+  private samples(seconds: number): number {
+    return Math.round(seconds * (this.context?.sampleRate ?? 48000));
+  }
+
+  private reserve(): number {
+    return this.samples((this.options.reserveMs ?? 0) / 1000);
+  }
+
+  private freeSlot(): number {
+    const used = new Set([...this.sources.values()].map((s) => s.slot));
+    for (let slot = 0; slot < PLAYOUT_SLOTS; slot++) if (!used.has(slot)) return slot;
+    // All taken (a retiring generation not removed yet): take a silent one's.
+    for (const [generation, source] of this.sources) {
+      if (generation === this.active || generation === this.transition?.from) continue;
+      source.node?.disconnect();
+      const slot = source.slot;
+      source.slot = -1;
+      return slot;
+    }
+    return 0;
+  }
+
+  private connectToMixer(source: Source): void {
+    if (this.mixer && source.node && source.slot >= 0)
+      source.node.connect(this.mixer, 0, source.slot);
+  }
+
+  private connectDirect(source: Source, level: number): void {
+    if (!this.context || !this.destination || !source.node) return;
+    const gain = this.context.createGain();
+    gain.gain.value = level;
+    source.node.connect(gain).connect(this.destination);
+    source.gain = gain;
+  }
+
+  /** Asks the worklet for both generations' recent input, or switches when the time is up. */
+  private measure(transition: Transition): void {
+    if (this.transition !== transition || transition.switching) return;
+    const from = this.sources.get(transition.from);
+    const to = this.sources.get(transition.to);
+    const now = this.platform.now();
+    if (!from || !to || this.mode !== 'worklet' || now >= transition.deadline) {
+      if (transition.lag === null || !from || !to || this.mode !== 'worklet') {
+        this.transition = null;
+        this.crossfade(from, to, transition.to, ALIGNED_FADE_MS, now - transition.startedAt);
+      } else {
+        // Out of time: on the last measurement, checked if it still holds, switched anyway if not.
+        transition.final = true;
+        this.sendSwitch(transition, from, to, true);
+      }
+      return;
+    }
+    transition.waiting = ++this.snapshotIds;
+    this.post({
+      type: 'snapshot',
+      id: transition.waiting,
+      slot: from.slot,
+      other: to.slot,
+      length: this.samples(SNAPSHOT_S + 2 * MAX_LAG_S),
+    });
+    transition.timer = this.platform.setTimeout(
+      () => this.measure(transition),
+      Math.max(0, Math.min(MEASURE_EVERY_MS, transition.deadline - now)),
+    );
+  }
+
+  private onSnapshot(
+    transition: Transition,
+    a: Float32Array,
+    b: Float32Array,
+    oldDelay: number,
+  ): void {
+    // Cheapest first: the offset unchanged, then near it, then anywhere.
+    const previous = transition.lag;
+    let lag: number | null = null;
+    if (previous !== null && correlationAt(a, b, previous) >= HOLDS_CORRELATION) lag = previous;
+    else if (previous !== null) lag = bestLagNear(a, b, previous, this.samples(TRACK_RADIUS_S));
+    lag ??= bestLag(a, b, this.samples(MAX_LAG_S));
+    const now = this.platform.now();
+    const same =
+      lag !== null &&
+      transition.lag !== null &&
+      Math.abs(lag - transition.lag) <= this.samples(SAME_LAG_S);
+    if (!same || transition.stableSince === null)
+      transition.stableSince = lag === null ? null : now;
+    transition.lag = lag;
+    // The new generation plays later than the old one can be delayed into: slow the old one
+    // down until it can (the raw offset measured does not change while it does).
+    const room = lag === null ? 0 : -lag + this.samples(ROOM_MARGIN_S);
+    const from = this.sources.get(transition.from);
+    if (from && lag !== null && oldDelay + lag < 0 && room > transition.room) {
+      transition.room = room;
+      this.post({ type: 'delay', slot: from.slot, target: room, rate: MAKE_ROOM_RATE });
+    }
+    if (lag !== null && oldDelay + lag < 0) return; // not aligned yet, however stable
+    if (
+      transition.stableSince !== null &&
+      now - transition.stableSince >= transition.stableMs &&
+      now - transition.startedAt >= transition.settleMs
+    ) {
+      const from = this.sources.get(transition.from);
+      const to = this.sources.get(transition.to);
+      if (from && to) this.sendSwitch(transition, from, to, true);
+    }
+  }
+
+  private sendSwitch(transition: Transition, from: Source, to: Source, verify: boolean): void {
+    transition.switching = verify;
+    this.platform.clearTimeout(transition.timer);
+    if (verify) {
+      // No answer from the audio thread (stalled): switch unchecked; a late duplicate is ignored.
+      transition.timer = this.platform.setTimeout(() => {
+        if (this.transition === transition) this.sendSwitch(transition, from, to, false);
+      }, REPLY_TIMEOUT_MS);
+    } else {
+      this.transition = null;
+    }
+    const rate = this.context!.sampleRate;
+    this.posted = {
+      generation: transition.to,
+      method: verify ? 'aligned' : 'unverified',
+      lagMs: transition.lag === null ? null : round((transition.lag * 1000) / rate),
+      shortfallMs: 0,
+      waitedMs: this.platform.now() - transition.startedAt,
+      at: this.platform.now(),
+    };
+    this.post({
+      type: 'switch',
+      from: from.slot,
+      slot: to.slot,
+      lag: transition.lag,
+      verify,
+      fade: this.samples(ALIGNED_FADE_MS / 1000),
+      reserve: this.reserve(),
+      rate: DELAY_RELEASE_RATE,
+    });
+  }
+
+  private onReply(reply: PlayoutReply): void {
+    if (this.closed || !reply || typeof reply !== 'object') return;
+    const transition = this.transition;
+    if (reply.type === 'snapshot') {
+      if (transition && !transition.switching && reply.id === transition.waiting)
+        this.onSnapshot(transition, reply.a, reply.b, reply.delay);
+    } else if (reply.type === 'rejected') {
+      // The offset moved since it was measured: keep measuring until it holds still again.
+      this.posted = null;
+      if (!transition?.switching) return;
+      const from = this.sources.get(transition.from);
+      const to = this.sources.get(transition.to);
+      if (transition.final && from && to) {
+        this.sendSwitch(transition, from, to, false);
+        return;
+      }
+      transition.switching = false;
+      transition.stableSince = null;
+      this.platform.clearTimeout(transition.timer);
+      transition.timer = this.platform.setTimeout(
+        () => this.measure(transition),
+        Math.max(0, Math.min(MEASURE_EVERY_MS, transition.deadline - this.platform.now())),
+      );
+    } else if (reply.type === 'switched') {
+      const info = this.posted;
+      this.posted = null;
+      if (transition?.switching) {
+        this.platform.clearTimeout(transition.timer);
+        this.transition = null;
+      }
+      if (info) {
+        const rate = this.context!.sampleRate;
+        this.record({ ...info, shortfallMs: round((reply.shortfall * 1000) / rate) });
+      }
+    }
+  }
+
+  /** Unaligned switch over `fadeMs`: worklet or gain nodes. */
+  private crossfade(
+    previous: Source | undefined,
+    next: Source | undefined,
+    generation: number,
+    fadeMs: number,
+    waitedMs: number,
+  ): void {
+    if (!next) return;
+    const info: HandoverInfo = {
+      generation,
+      lagMs: null,
+      shortfallMs: 0,
+      method: 'crossfade',
+      waitedMs,
+      at: this.platform.now(),
+    };
+    if (this.mode === 'worklet') {
+      if (!previous) {
+        this.post({ type: 'play', slot: next.slot, delay: this.reserve() });
+        this.record(info);
+        return;
+      }
+      this.posted = info;
+      this.post({
+        type: 'switch',
+        from: previous.slot,
+        slot: next.slot,
+        lag: null,
+        verify: false,
+        fade: this.samples(fadeMs / 1000),
+        reserve: this.reserve(),
+        rate: DELAY_RELEASE_RATE,
+      });
+      return;
+    }
+    if (!this.context || !next.gain) return;
+    const start = this.context.currentTime;
+    const end = start + fadeMs / 1000;
+    for (const source of this.sources.values()) {
+      if (!source.gain) continue;
+      const target = source === next ? 1 : 0;
+      source.gain.gain.cancelScheduledValues(start);
+      source.gain.gain.setValueAtTime(source.gain.gain.value, start);
+      source.gain.gain.linearRampToValueAtTime(target, end);
+    }
+    this.record(info);
+  }
+
+  /** A pending switch happens now, as a short plain crossfade (its old generation is going away). */
+  private finishTransition(): void {
+    const transition = this.transition;
+    if (!transition) return;
+    this.transition = null;
+    this.platform.clearTimeout(transition.timer);
+    // If a checked switch is in flight the worklet ignores this one should that one happen.
+    this.crossfade(
+      this.sources.get(transition.from),
+      this.sources.get(transition.to),
+      transition.to,
+      5,
+      this.platform.now() - transition.startedAt,
+    );
+  }
+
+  private record(info: HandoverInfo): void {
+    this.handovers.set(info.generation, info);
+    this.options.onSwitched?.(info.generation);
   }
 
   // Video is not mixed: the active generation's video track is swapped into the stream.
@@ -347,3 +626,5 @@ export class RemotePlayout {
     if (!this.stream.getTrackById(track.id)) this.stream.addTrack(track);
   }
 }
+
+const round = (x: number) => Math.round(x * 10) / 10;

@@ -23,17 +23,21 @@ export interface RekeyOptions {
    */
   timeoutMs?: number;
   /**
-   * Longest time both connections stay open after this side switched, when the other side's
-   * confirmation does not arrive.
+   * Longest time the old connection stays open after this side's playout left it, waiting for
+   * the other side's to (its `switched` message). Never less than `switchMs` is waited.
    * @default 5_000
    */
   maxOverlapMs?: number;
   /**
-   * How long the old connection keeps playing after audio arrives on the new one. Within it,
-   * playout lets the new connection's jitter buffer settle, measures how far apart the two
-   * generations play the same audio, aligns them and crossfades (30 ms), so nothing is skipped
-   * or heard twice. Under 250 ms there is no time to measure: a plain crossfade over `switchMs`.
-   * @default 400
+   * Longest time the old connection keeps playing once audio arrives on the new one. The new
+   * connection plays silently for at least two thirds of it, so that its young jitter buffer
+   * does its converging (stretching audio now and then) unheard. Meanwhile playout measures how
+   * far apart the two connections play the same audio; once that offset has held still for a
+   * quarter of `switchMs` (at most 2 s), it aligns the two to the sample and crossfades (10 ms),
+   * so nothing is skipped or heard twice. At the end of `switchMs` it switches on the last
+   * measurement. Under 250 ms there is no time to measure: a plain crossfade over `switchMs`.
+   * Keep `intervalMs` well above it.
+   * @default 6_000
    */
   switchMs?: number;
   /**
@@ -52,7 +56,7 @@ export const DEFAULT_REKEY: Readonly<Required<RekeyOptions>> = Object.freeze({
   maxBytes: 1_000_000_000,
   timeoutMs: 15_000,
   maxOverlapMs: 5_000,
-  switchMs: 400,
+  switchMs: 6_000,
   retryBaseMs: 2_000,
   retryMaxMs: 60_000,
 });

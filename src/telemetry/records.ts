@@ -74,7 +74,8 @@ export interface RecordDataMap {
   'session-start': SessionStartData;
   handshake: SnapshotData;
   snapshot: SnapshotData;
-  rekey: RekeyReport;
+  /** The report without `handover` (how playout switched is not compliance evidence). */
+  rekey: Omit<RekeyReport, 'handover'>;
   'rekey-failed': RekeyFailure;
   violation: Violation;
   'session-end': SessionEndData;
@@ -269,7 +270,7 @@ export function pickSnapshot(s: SecuritySnapshot): SecuritySnapshot {
   };
 }
 
-export function pickRekeyReport(r: RekeyReport): RekeyReport {
+export function pickRekeyReport(r: RekeyReport): Omit<RekeyReport, 'handover'> {
   return {
     generation: r.generation,
     reason: r.reason,

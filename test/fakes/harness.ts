@@ -31,6 +31,7 @@ export function fakePlatform(options: FakePlatformOptions = {}): Platform {
     RTCPeerConnection: network.peerConnectionClass(options.engine ?? 'chrome', label),
     MediaStream: FakeMediaStream as unknown as Platform['MediaStream'],
     createAudioContext: () => null,
+    AudioWorkletNode: null,
     playMuted: () => () => undefined,
     setTimeout: (callback, ms) => setTimeout(callback, ms),
     clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),

@@ -75,6 +75,15 @@ function rekeyReport(): RekeyReport {
     previousRemoteFingerprint: FINGERPRINT_B,
     remoteFingerprint: FINGERPRINT_A,
     snapshot: snapshot({ generation: 1, localFingerprint: FINGERPRINT_B }),
+    // Playout diagnostics: not compliance evidence, so not sent.
+    handover: {
+      generation: 1,
+      method: 'aligned',
+      lagMs: 12.4,
+      shortfallMs: 0,
+      waitedMs: 1100,
+      at: 1_700_000_002_000,
+    },
   };
 }
 
