@@ -15,6 +15,7 @@ export default tseslint.config(
       'e2e-artifacts/',
       'coverage/',
       'bench/.out/',
+      '.tmp/',
     ],
   },
   js.configs.recommended,

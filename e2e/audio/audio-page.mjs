@@ -8,6 +8,18 @@
 import { SYMBOL_MS, TONES, symbolSequence } from '/e2e/audio/signal.mjs';
 
 // ?sdk=/some/bundle.mjs loads another build (bench comparisons); the repository's by default.
+const params = new URLSearchParams(location.search);
+// ?mark=ms (bench/handover --calibrate): every aligned switch lands `mark` ms off, a jump that
+// shows where in the recording a crossfade is heard. Wraps the worklet's port; the SDK is as shipped.
+if (params.get('mark')) {
+  const samples = Math.round((Number(params.get('mark')) * 48_000) / 1000);
+  const post = MessagePort.prototype.postMessage;
+  MessagePort.prototype.postMessage = function (message, ...rest) {
+    if (message && message.type === 'switch' && typeof message.lag === 'number')
+      message = { ...message, lag: message.lag + samples, verify: false };
+    return post.call(this, message, ...rest);
+  };
+}
 const SDK_URL = new URLSearchParams(location.search).get('sdk') ?? '/dist/rekey-rtc.mjs';
 const { SecureCall } = await import(SDK_URL);
 
@@ -37,7 +49,8 @@ let signal = null;
  * change scheduled with setValueAtTime (sample-accurate). Scheduled in chunks, AHEAD_S ahead.
  */
 async function startSignal(seed) {
-  const context = new AudioContext();
+  // At WebRTC's own rate, so that nothing resamples the signal before the encoder.
+  const context = new AudioContext({ sampleRate: 48_000 });
   await context.resume();
   const oscillator = context.createOscillator();
   const gain = context.createGain();

@@ -28,6 +28,7 @@ export async function openAudioPage(browser: Browser, sdk?: string): Promise<Pag
   const page = await context.newPage();
   const url = new URL(AUDIO_PAGE, baseURL());
   if (sdk) url.searchParams.set('sdk', sdk);
+  if (process.env.REKEY_MARK) url.searchParams.set('mark', process.env.REKEY_MARK);
   await page.goto(url.href);
   await page.waitForFunction(
     () => (window as unknown as { harnessReady?: boolean }).harnessReady === true,
@@ -141,18 +142,23 @@ export function analyse(
   instants: number[],
   beforeMs: number,
   afterMs: number,
+  controlInstants?: number[],
 ): Omit<Heard, 'recording'> {
   const decoded = decode(pcm, seed);
   const toMs = (at: number) => at - recording.startedAt;
   const around = instants.map((at) => measureAround(decoded, toMs(at), beforeMs, afterMs));
-  // Control: the same window right after each switch's window, when it ends before the next
-  // re-key could start touching the audio (~400 ms before the next switch).
-  const control: Disruption[] = [];
-  for (let i = 1; i < instants.length; i++) {
-    const at = instants[i - 1]! + beforeMs + afterMs + beforeMs;
-    if (at + afterMs <= instants[i]! - 400)
-      control.push(measureAround(decoded, toMs(at), beforeMs, afterMs));
+  // Control: the same window where no switch is near. Given, or right after each switch's
+  // window when it ends before the next re-key could start touching the audio (~400 ms before
+  // the next switch).
+  let controls = controlInstants;
+  if (!controls) {
+    controls = [];
+    for (let i = 1; i < instants.length; i++) {
+      const at = instants[i - 1]! + beforeMs + afterMs + beforeMs;
+      if (at + afterMs <= instants[i]! - 400) controls.push(at);
+    }
   }
+  const control = controls.map((at) => measureAround(decoded, toMs(at), beforeMs, afterMs));
   return { decoded, around, control };
 }
 
