@@ -43,8 +43,21 @@ const entries = [
   },
 ];
 
+/**
+ * The playout AudioWorklet module: loaded by the SDK at run time from beside its own file
+ * (src/browserPlatform.ts), one small script with no imports, as a worklet must be.
+ */
+const worklet = {
+  input: 'src/media/playoutWorklet.ts',
+  plugins: [
+    typescript({ target: 'es2022' }),
+    terser({ format: { comments: /^!/ }, compress: { passes: 2 } }),
+  ],
+  output: { file: 'dist/rekey-rtc-playout.worklet.js', format: 'iife', sourcemap: true, banner },
+};
+
 /** @type {import('rollup').RollupOptions[]} */
-export default entries.flatMap((entry) => [
+export default [worklet, ...entries.flatMap((entry) => [
   {
     input: entry.input,
     external: isRuntimeDependency,
@@ -70,4 +83,4 @@ export default entries.flatMap((entry) => [
       banner,
     },
   },
-]);
+])];

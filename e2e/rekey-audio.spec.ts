@@ -15,8 +15,8 @@ import {
   RECEIVER_SEED,
   record,
   SENDER_SEED,
-  sdkSwitchTimes,
   startRig,
+  untilClean,
   type Rig,
 } from './audio/session';
 
@@ -30,6 +30,13 @@ interface CallInfo {
 
 interface Report {
   generation: number;
+  handover: {
+    method: string;
+    lagMs: number | null;
+    shortfallMs: number;
+    waitedMs: number;
+    at: number;
+  } | null;
   fingerprint: string;
   previousFingerprint: string;
   remoteFingerprint: string;
@@ -109,7 +116,9 @@ for (const pair of PAIRS) {
       const recording = await record(rig.sink, 120_000);
       let pcm: Int16Array;
       try {
-        await startBoth(sender, receiver, { rekey: { intervalMs: 1500 } });
+        // switchMs 3000 (default 6000) keeps the test short; the path is the same: the new
+        // connection settles silently for 2 s at least, then the aligned switch.
+        await startBoth(sender, receiver, { rekey: { intervalMs: 4000, switchMs: 3000 } });
         await waitFor(
           `${REKEYS} completed re-keys on both sides`,
           async () => Math.min((await reports(sender)).length, (await reports(receiver)).length),
@@ -134,6 +143,12 @@ for (const pair of PAIRS) {
         expect(new Set(local).size, `local fingerprints ${local.join(' ')}`).toBe(REKEYS + 1);
         expect(new Set(remote).size, `remote fingerprints ${remote.join(' ')}`).toBe(REKEYS + 1);
         for (const report of list) {
+          // Each switch went through the worklet: measured, aligned (or at the end of the
+          // budget on the last measurement), never a blind crossfade or a track swap.
+          expect(report.handover, `handover ${JSON.stringify(report.handover)}`).toMatchObject({
+            method: expect.stringMatching(/^(aligned|unverified)$/),
+          });
+          expect(report.handover!.waitedMs).toBeGreaterThanOrEqual(2000);
           expect(report.snapshot.generation).toBe(report.generation);
           expect(report.snapshot.localFingerprint).toBe(report.fingerprint);
           expect(report.snapshot.dtlsVersion).toBe('1.3');
@@ -150,8 +165,10 @@ for (const pair of PAIRS) {
         receiverReports.map((r) => r.fingerprint),
       );
 
-      // Heard at the sound server: the tone at every switch, no long silence.
-      const switches = sdkSwitchTimes(await pageEvents(receiver)).slice(0, REKEYS);
+      // Heard at the sound server: the tone at every switch, no long silence. A switch is the
+      // receiver's crossfade (its report's handover.at); the window holds the output path's
+      // latency (Chromium ~235 ms, Firefox ~46 ms: bench/handover --calibrate).
+      const switches = receiverReports.map((r) => r.handover!.at);
       expect(switches.length).toBe(REKEYS);
       const heard = analyse(pcm, recording, SENDER_SEED, switches, 100, 600);
       test.info().annotations.push({
@@ -176,12 +193,12 @@ for (const pair of PAIRS) {
       ).length;
       const expected = (lastSwitch - firstSwitch + 1000) / 10;
       // The sender's tone, not something else, reached the sound server through every generation.
-      // Loose on purpose: on a loaded 2-core machine the WebAudio path garbles some audio with
-      // or without a switch (bench/handover's control windows).
+      // Loose on purpose: a freshly launched headful Chromium can garble its first seconds, and
+      // a loaded 2-core machine garbles some audio with or without a switch (bench/handover).
       expect(
         overall / expected,
         'share of 10 ms symbols heard correctly across the re-keys',
-      ).toBeGreaterThan(0.3);
+      ).toBeGreaterThan(0.5);
 
       // Old connections are closed: one open per side once the current re-key settled.
       for (const page of [sender, receiver]) {
@@ -211,7 +228,10 @@ test('chromium -> chromium: 100 re-keys back to back leave one connection and on
   const rig = await startRig(['chromium']);
   try {
     const pair = await openPair(rig, 'chromium', 'chromium', {});
-    await startBoth(pair.sender, pair.receiver, { rekey: false });
+    // A switch budget under 250 ms: a plain crossfade, so 100 re-keys take a minute, not ten.
+    await startBoth(pair.sender, pair.receiver, {
+      rekey: { intervalMs: 3_600_000, switchMs: 200 },
+    });
     for (let i = 0; i < 100; i++) {
       // Alternate the side that asks, as both sides may.
       const page = i % 2 ? pair.sender : pair.receiver;
@@ -254,7 +274,9 @@ test('a re-key whose signaling is dropped fails with timeout, the call stays up,
       await startBoth(pair.sender, pair.receiver, {
         rekey: { timeoutMs: 2000, intervalMs: 3_600_000 },
       });
-      await new Promise((r) => setTimeout(r, 1500)); // the tone plays before the attempt
+      // The tone plays, cleanly (a fresh headful Chromium can garble its first seconds), before
+      // the attempt.
+      expect(await untilClean(recording, SENDER_SEED)).toBeGreaterThanOrEqual(0.95);
       const outcome = await pair.receiver.evaluate(() =>
         (window as unknown as PageWindow).call.rekey().then(
           () => 'resolved',

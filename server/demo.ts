@@ -17,7 +17,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import type { FastifyInstance } from 'fastify';
 import { buildCollector } from './collector/app.js';
 import { SqliteStore } from './collector/sqlite-store.js';
@@ -80,22 +79,6 @@ export function ensureBuilt(log: (line: string) => void): void {
   }
 }
 
-/**
- * webrtc-adapter ships no browser-loadable ES module (extensionless imports, a CommonJS
- * dependency), so bundle it once at start, as an app's bundler would.
- */
-async function bundleAdapter(): Promise<string> {
-  const result = await build({
-    entryPoints: [resolve(ROOT, 'node_modules/webrtc-adapter/src/js/adapter_core.js')],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-    logLevel: 'warning',
-  });
-  return result.outputFiles[0]!.text;
-}
-
 /** Maps a URL path under `prefix` to a file under `dir`, or null if it would leave `dir`. */
 function fileUnder(dir: string, path: string): string | null {
   let decoded: string;
@@ -134,7 +117,6 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const log = options.log ?? ((line: string) => console.log(line));
   const host = options.host ?? '127.0.0.1';
   if (options.build ?? true) ensureBuilt(log);
-  const adapterModule = await bundleAdapter();
   const distDir = existsSync(resolve(ROOT, 'dist'))
     ? await realpath(resolve(ROOT, 'dist'))
     : resolve(ROOT, 'dist');
@@ -143,6 +125,8 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       ROOT,
       'node_modules/eventemitter3/dist/eventemitter3.esm.js',
     ),
+    // The ES source of the one webrtc-adapter file the ES module build imports (it has no imports).
+    '/vendor/webrtc-adapter-utils.mjs': resolve(ROOT, 'node_modules/webrtc-adapter/src/js/utils.js'),
   };
 
   // Keys live as long as this process; a fresh start means fresh keys (and a page reload).
@@ -213,7 +197,6 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
         report: { path: '/report', key: readKey },
       });
     }
-    if (path === '/vendor/webrtc-adapter.mjs') return reply(res, 200, MIME['.mjs']!, adapterModule);
     const vendored = vendor[path];
     if (vendored) return sendFile(req, res, vendored);
     if (path.startsWith('/dist/')) {

@@ -128,6 +128,11 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   /** Attempts given up here or by the other side: a late (reordered) offer of one is stale. */
   private readonly endedAttempts = new Set<string>();
   private recoveryFailures = 0;
+  /** A re-key asked for while the last one's playout was still switching (see beginRekey). */
+  private deferred: {
+    reason: RekeyReason;
+    waiters: { resolve: (r: RekeyReport) => void; reject: (e: Error) => void }[];
+  } | null = null;
   private startPromise: Promise<void> | null = null;
   private startWaiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
   private readonly telemetry: TelemetryHook | null;
@@ -260,6 +265,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
       this.enqueue(async () => {
         if (!this.attempt) await this.beginRekey('manual');
         if (this.attempt) this.attempt.waiters.push({ resolve, reject });
+        else if (this.deferred) this.deferred.waiters.push({ resolve, reject });
         else reject(RekeyRtcError.closed());
       });
     });
@@ -353,6 +359,10 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private onRekeyRequest(generation: number): void | Promise<void> {
     if (!this.isOfferer || !this.current || generation <= this.current.number) return;
     if (this.attempt || this._state !== 'connected') return; // one is under way already
+    if (this.retiring) {
+      this.deferred ??= { reason: 'remote', waiters: [] };
+      return;
+    }
     return this.beginAttempt(this.current.number + 1, 'remote');
   }
 
@@ -469,6 +479,11 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   /** Starts a re-key from this side, whichever side offers. */
   private async beginRekey(reason: RekeyReason): Promise<void> {
     if (this._state !== 'connected' || !this.current || this.attempt) return;
+    if (this.retiring && reason !== 'recovery') {
+      // The last re-key's playout switch is under way: this one starts once it is done.
+      this.deferred ??= { reason, waiters: [] };
+      return;
+    }
     const generation = this.current.number + 1;
     if (this.isOfferer) return this.beginAttempt(generation, reason);
     const attempt = newAttempt(generation, reason, this.platform.now());
@@ -603,6 +618,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
   private async retire(retiring: Retiring): Promise<void> {
     if (this.retiring !== retiring) return;
     this.retiring = null;
+    this.startDeferred();
     this.platform.clearTimeout(retiring.timer);
     const now = this.platform.now();
     this.playout.remove(retiring.connection.number);
@@ -696,6 +712,18 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.platform.clearTimeout(attempt.resendTimer);
     attempt.timeoutTimer = null;
     attempt.resendTimer = null;
+  }
+
+  /** A re-key asked for while the last one was switching starts now. */
+  private startDeferred(): void {
+    const deferred = this.deferred;
+    if (!deferred) return;
+    this.deferred = null;
+    this.enqueue(async () => {
+      await this.beginRekey(deferred.reason);
+      if (this.attempt) this.attempt.waiters.push(...deferred.waiters);
+      else for (const waiter of deferred.waiters) waiter.reject(RekeyRtcError.closed());
+    });
   }
 
   private rejectWaiters(attempt: Attempt, error: Error): void {
@@ -809,6 +837,8 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
       this.rejectWaiters(this.retiring.attempt, RekeyRtcError.closed());
       this.retiring = null;
     }
+    for (const waiter of this.deferred?.waiters ?? []) waiter.reject(RekeyRtcError.closed());
+    this.deferred = null;
     this.current?.close();
     this.playout.close();
     this.startWaiter?.reject(RekeyRtcError.closed());

@@ -1,4 +1,6 @@
-import adapter from 'webrtc-adapter';
+// Only webrtc-adapter's browser detection: importing the whole package would patch the page's
+// RTCPeerConnection (its shims) for the app too, and weigh 13 KB gzipped of the script tag.
+import { detectBrowser } from 'webrtc-adapter/dist/utils.js';
 import type { Platform } from './platform.js';
 
 function randomId(): string {
@@ -23,9 +25,22 @@ function playMuted(track: MediaStreamTrack): () => void {
   };
 }
 
+/**
+ * dist/rekey-rtc-playout.worklet.js, beside this bundle: `import.meta.url` is the ES module's own
+ * address (bundlers that follow `new URL(..., import.meta.url)` copy the file), and the script-tag
+ * build's is its <script> src.
+ */
+function playoutWorkletUrl(): string | null {
+  try {
+    return new URL('./rekey-rtc-playout.worklet.js', import.meta.url).href;
+  } catch {
+    return null;
+  }
+}
+
 /** The real browser platform. Created lazily so importing the SDK touches nothing. */
 export function browserPlatform(): Platform {
-  const details = adapter.browserDetails;
+  const details = detectBrowser(globalThis as unknown as Window);
   return {
     RTCPeerConnection: globalThis.RTCPeerConnection,
     MediaStream: globalThis.MediaStream,
@@ -42,6 +57,7 @@ export function browserPlatform(): Platform {
       }
     },
     AudioWorkletNode: typeof AudioWorkletNode === 'function' ? AudioWorkletNode : null,
+    playoutWorkletUrl: playoutWorkletUrl(),
     playMuted,
     setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
     clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),

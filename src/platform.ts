@@ -10,6 +10,11 @@ export interface Platform {
   /** The AudioWorkletNode constructor, or null where AudioWorklet is missing (remote audio is then crossfaded unaligned). */
   AudioWorkletNode: typeof AudioWorkletNode | null;
   /**
+   * Where the playout worklet module is served (beside the SDK's own file), or null: RemotePlayout
+   * then makes it from a blob: URL, which a strict Content-Security-Policy may block.
+   */
+  playoutWorkletUrl: string | null;
+  /**
    * Chromium pulls a remote WebRTC track into WebAudio only while the track also plays in a media
    * element (muted is enough; crbug.com/933677). Returns a function that stops that playback.
    */

@@ -126,6 +126,8 @@ export interface HandoverInfo {
   shortfallMs: number;
   /** From the start of the switch (audio flowing on the new connection) to the crossfade. */
   waitedMs: number;
+  /** Measurements of the offset taken, and how many of them found the two correlated. */
+  measurements: { taken: number; correlated: number };
   /** When the crossfade began (ms since the epoch, the platform clock). */
   at: number;
 }

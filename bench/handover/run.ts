@@ -1,22 +1,31 @@
 // Handover benchmark: audio lost or garbled around each switch, as heard at the sound server.
 //
 //   node --import tsx bench/handover/run.ts [--rekeys 20] [--pairs chromium:chromium,...]
-//        [--modes sdk,bbm] [--switch-ms 400] [--sdk /url/of/bundle.mjs] [--write] [--out file.json]
+//        [--modes sdk,bbm] [--switch-ms 6000] [--sdk /url/of/bundle.mjs] [--write]
+//        [--out file.json] [--save DIR]
+//   node --import tsx bench/handover/run.ts --calibrate [--rekeys 10] [--pairs ...]
+//   node --import tsx bench/handover/run.ts --report a.json [b.json ...]
 //
 // For each sender:receiver pairing, in one run: the SDK's make-before-break (SecureCall, re-keys
 // started with call.rekey() on the receiver) and a break-before-make baseline on raw
 // RTCPeerConnections (close, then offer/answer a new one), both with 50 ms signaling delay each
 // way. Only the receiver page plays, into a private PulseAudio null sink recorded with parec;
 // the stepped-tone signal (e2e/audio/signal.mjs) is decoded per 10 ms symbol (e2e/audio/decode.ts).
-// The same measure taken half-way between switches ("control") shows what the call loses anyway
-// (CPU contention, jitter-buffer adaptation), so a switch can be told apart from the background.
+// Re-keys start once the recording is clean (a fresh headful Chromium can garble its first
+// seconds). The same measure taken where no re-key is under way ("control") shows what the call
+// loses anyway (jitter-buffer stretching, CPU contention), so a switch can be told apart from it.
+//
+// Where an SDK switch is heard: the receiver's rekey report says when its crossfade began
+// (handover.at, the page's clock); the audio output path adds a latency of its own, measured by
+// --calibrate: every aligned switch is made to land 8 ms off (the page's ?mark= hook), and the
+// bench finds each of those jumps in the recording.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeBenchmarksSection } from '../benchmarks-file.mjs';
 import { cpus, loadavg } from 'node:os';
+import { writeBenchmarksSection } from '../benchmarks-file.mjs';
 import globalSetup from '../../e2e/support/global-setup';
 import type { BrowserName } from '../../e2e/support/browsers';
-import { median, type Disruption } from '../../e2e/audio/decode';
+import { decode, measureAround, median, type Disruption } from '../../e2e/audio/decode';
 import type { HandoverInfo, RekeyReport } from '../../src/types';
 import {
   analyse,
@@ -27,6 +36,7 @@ import {
   record,
   SENDER_SEED,
   startRig,
+  untilClean,
   type PageEvent,
   type Rig,
 } from '../../e2e/audio/session';
@@ -36,38 +46,65 @@ const option = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
-const REKEYS = Number(option('rekeys', '20'));
-const PAIRS = option('pairs', 'chromium:chromium,firefox:firefox,chromium:firefox,firefox:chromium')
+const CALIBRATE = args.includes('--calibrate');
+const REKEYS = Number(option('rekeys', CALIBRATE ? '10' : '20'));
+const PAIRS = option(
+  'pairs',
+  CALIBRATE
+    ? 'chromium:chromium,firefox:firefox'
+    : 'chromium:chromium,firefox:firefox,chromium:firefox,firefox:chromium',
+)
   .split(',')
   .map((p) => p.split(':') as [BrowserName, BrowserName]);
-const MODES = option('modes', 'sdk,bbm').split(',');
+const MODES = CALIBRATE ? ['sdk'] : option('modes', 'sdk,bbm').split(',');
 const SWITCH_MS = args.includes('--switch-ms') ? Number(option('switch-ms', '')) : null;
 const SDK = args.includes('--sdk') ? option('sdk', '') : undefined;
 const OUT = option('out', 'bench/handover/last-run.json');
-// --save DIR: keep each row's raw recording (s16le 48 kHz mono) and switch instants, for analysis.
 const SAVE = args.includes('--save') ? option('save', 'bench/.out/handover') : null;
 const SIGNALING_DELAY_MS = 50;
-// SDK: a window around the receiver's crossfade instant, 200 ms before (the output path adds
-// some tens of ms after it) to 800 ms after (the new connection alone, its jitter buffer young).
-const SDK_BEFORE_MS = 200;
-const SDK_AFTER_MS = 800;
-/** After each SDK re-key: room for a control window with no re-key under way. */
+
+/**
+ * Where a receiver's crossfade is heard, in ms after its report's handover.at: the latency of
+ * its WebAudio -> MediaStream -> <audio> -> PulseAudio path, from `--calibrate` (BENCHMARKS.md:
+ * Chromium 218-309 ms, median 234; Firefox 37-55 ms, median 46).
+ */
+const HEARD_AFTER_MS: Record<BrowserName, number> = { chromium: 235, firefox: 46 };
+/** The switch window, around that instant: the 10 ms crossfade, with the calibration's spread. */
+const AT = { before: 100, after: 150 };
+/** The wide window around the same instant: what follows the switch too (1 s). */
+const AROUND = { before: 300, after: 700 };
+/** After each SDK re-key: room for a 1 s control window with no re-key under way. */
 const GAP_MS = 1500;
-// Baseline: around the sender's close, 100 ms before to 600 ms after: the output path adds
-// ~100 ms and the hole lasts ~250 ms after that.
-const BBM_BEFORE_MS = 100;
-const BBM_AFTER_MS = 600;
+/** Baseline: around the sender's close; the output path adds ~100-250 ms, the hole ~250 ms. */
+const BBM = { before: 100, after: 600 };
 const BBM_SPACING_MS = 2200;
+/** Calibration: how far off every aligned switch is made to land. */
+const MARK_MS = 8;
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+interface Window {
+  before: number;
+  after: number;
+}
 
 interface Result {
   pair: string;
   mode: string;
+  /** SDK: the switch window at the heard crossfade; baseline: the window holding the hole. */
   switches: Disruption[];
+  /** SDK: the 1 s around each switch. */
+  around?: Disruption[];
+  /** Windows of the `around` length (SDK) or the switch length (baseline) with no re-key. */
   control: Disruption[];
+  /** SDK: windows of the switch length at the middle of each control window. */
+  controlAt?: Disruption[];
   /** SDK rows: how the receiver's playout switched each time (its rekey reports). */
   handovers?: HandoverInfo[];
+  /** Calibration: where each marked switch was heard, ms after handover.at. */
+  heardAfterMs?: (number | null)[];
+  /** Share of the tone heard cleanly in the 2 s before the first re-key. */
+  cleanBefore: number;
   loadBefore: number;
   loadAfter: number;
   note?: string;
@@ -80,18 +117,19 @@ type Win = {
   call: { rekey(): Promise<unknown> };
 };
 
-async function runSdk(
-  rig: Rig,
-  sender: BrowserName,
-  receiver: BrowserName,
-): Promise<Omit<Result, 'pair' | 'mode' | 'loadBefore' | 'loadAfter'>> {
-  const pair = await openPair(rig, sender, receiver, { delayMs: SIGNALING_DELAY_MS }, SDK);
+type Row = Omit<Result, 'pair' | 'mode' | 'loadBefore' | 'loadAfter'>;
+
+async function runSdk(rig: Rig, sender: BrowserName, receiver: BrowserName): Promise<Row> {
+  const pair = await openPair(
+    rig,
+    sender,
+    receiver,
+    { delayMs: SIGNALING_DELAY_MS },
+    { ...(SDK ? { sdk: SDK } : {}), ...(CALIBRATE ? { markMs: MARK_MS } : {}) },
+  );
   try {
-    const recording = await record(rig.sink, REKEYS * 8_000 + 30_000);
-    const rekey = {
-      intervalMs: 3_600_000,
-      ...(SWITCH_MS === null ? {} : { switchMs: SWITCH_MS }),
-    };
+    const recording = await record(rig.sink, REKEYS * 12_000 + 60_000);
+    const rekey = { intervalMs: 3_600_000, ...(SWITCH_MS === null ? {} : { switchMs: SWITCH_MS }) };
     await Promise.all([
       pair.sender.evaluate((o) => (window as unknown as Win).startCall(o), {
         role: 'caller',
@@ -106,8 +144,9 @@ async function runSdk(
         rekey,
       }),
     ]);
-    // Past the first connection's own jitter-buffer convergence before the first re-key.
+    // Past the first connection's own jitter-buffer convergence, and a clean recording.
     await sleep(3000);
+    const cleanBefore = await untilClean(recording, SENDER_SEED);
     let failures = 0;
     for (let i = 0; i < REKEYS; i++) {
       // Resolves once both connections overlapped, playout switched and the old one closed.
@@ -121,36 +160,42 @@ async function runSdk(
     const events = await pageEvents(pair.receiver);
     save(`${sender}-${receiver}-sdk`, pcm, recording.startedAt, events);
     const reports = events.filter((e) => e.type === 'rekey');
-    const handovers = reports.map((e) => (e.data as RekeyReport).handover);
-    // The receiver's crossfade instant (its report's handover.at); the audio output path adds
-    // some tens of ms, inside the window.
-    const switches = handovers.flatMap((h) => (h ? [h.at] : []));
-    // Control windows: in each gap between one re-key's end and the next one's start.
+    const handovers = reports
+      .map((e) => (e.data as RekeyReport).handover)
+      .filter((h): h is HandoverInfo => h !== null);
+    // Where each crossfade is heard (Date.now() terms).
+    const heard = handovers.map((h) => h.at + HEARD_AFTER_MS[receiver]);
+    // Control: in each gap between one re-key's end and the next one's start.
     const starts = events.filter((e) => e.type === 'rekeystart').map((e) => e.at);
     const controls: number[] = [];
     for (const end of reports.map((e) => e.at)) {
-      const at = end + 300 + SDK_BEFORE_MS;
+      const at = end + 300 + AROUND.before;
       const next = starts.find((s) => s > end) ?? Infinity;
-      if (at + SDK_AFTER_MS <= next - 100) controls.push(at);
+      if (at + AROUND.after <= next - 100) controls.push(at);
     }
-    const heard = analyse(
-      pcm,
-      recording,
-      SENDER_SEED,
-      switches,
-      SDK_BEFORE_MS,
-      SDK_AFTER_MS,
-      controls,
+    const tight = analyse(pcm, recording, SENDER_SEED, heard, AT.before, AT.after, controls);
+    const toMs = (at: number) => at - recording.startedAt;
+    const wide = heard.map((at) =>
+      measureAround(tight.decoded, toMs(at), AROUND.before, AROUND.after),
     );
-    const missing = REKEYS - switches.length;
+    const control = controls.map((at) =>
+      measureAround(tight.decoded, toMs(at), AROUND.before, AROUND.after),
+    );
     const notes = [
       ...(failures ? [`${failures} re-keys failed`] : []),
-      ...(missing > 0 ? [`${missing} re-keys without a handover report`] : []),
+      ...(handovers.length < REKEYS ? [`${REKEYS - handovers.length} without a handover`] : []),
+      ...(cleanBefore < 0.95
+        ? [`recording not clean before the re-keys (${(cleanBefore * 100).toFixed(0)} %)`]
+        : []),
     ];
     return {
-      switches: heard.around,
-      control: heard.control,
-      handovers: handovers.filter((h): h is HandoverInfo => h !== null),
+      switches: tight.around,
+      around: wide,
+      control,
+      controlAt: tight.control,
+      handovers,
+      cleanBefore,
+      ...(CALIBRATE ? { heardAfterMs: marks(tight.decoded, recording.startedAt, handovers) } : {}),
       ...(notes.length ? { note: notes.join('; ') } : {}),
     };
   } finally {
@@ -158,14 +203,28 @@ async function runSdk(
   }
 }
 
-async function runBbm(
-  rig: Rig,
-  sender: BrowserName,
-  receiver: BrowserName,
-): Promise<Omit<Result, 'pair' | 'mode' | 'loadBefore' | 'loadAfter'>> {
+/** Calibration: the first jump of about MARK_MS after each crossfade began, in ms after it. */
+function marks(
+  decoded: ReturnType<typeof decode>,
+  startedAt: number,
+  handovers: HandoverInfo[],
+): (number | null)[] {
+  const good = decoded.runs.filter((r) => r.index >= 0);
+  return handovers.map((h) => {
+    const at = h.at - startedAt;
+    for (let i = 1; i < good.length; i++) {
+      const t = good[i]!.center / 48 - at;
+      const jump = (good[i]!.delay - good[i - 1]!.delay) / 48;
+      if (t > -100 && t < 600 && Math.abs(jump - MARK_MS) <= 3) return Math.round(t);
+    }
+    return null;
+  });
+}
+
+async function runBbm(rig: Rig, sender: BrowserName, receiver: BrowserName): Promise<Row> {
   const pair = await openPair(rig, sender, receiver, { delayMs: SIGNALING_DELAY_MS });
   try {
-    const recording = await record(rig.sink, REKEYS * BBM_SPACING_MS * 2 + 30_000);
+    const recording = await record(rig.sink, REKEYS * BBM_SPACING_MS * 2 + 60_000);
     await pair.receiver.evaluate((o) => (window as unknown as Win).startRaw(o), {
       role: 'callee',
       play: true,
@@ -177,6 +236,7 @@ async function runBbm(
       seed: SENDER_SEED,
     });
     await sleep(2000);
+    const cleanBefore = await untilClean(recording, SENDER_SEED);
     for (let i = 0; i < REKEYS; i++) {
       const started = Date.now();
       await pair.sender.evaluate(() => (window as unknown as Win).rawSwitch());
@@ -184,13 +244,19 @@ async function runBbm(
     }
     await sleep(1000);
     const pcm = await recording.stop();
-    // The hole starts when the sender closes; the receiver's output latency is the same as in
-    // the SDK runs, so the same window relative to the switch instant is used.
+    // The hole starts when the sender closes.
     const events = await pageEvents(pair.sender, 'raw-switch');
     save(`${sender}-${receiver}-bbm`, pcm, recording.startedAt, events);
     const switches = events.map((e) => e.at);
-    const heard = analyse(pcm, recording, SENDER_SEED, switches, BBM_BEFORE_MS, BBM_AFTER_MS);
-    return { switches: heard.around, control: heard.control };
+    const heard = analyse(pcm, recording, SENDER_SEED, switches, BBM.before, BBM.after);
+    return {
+      switches: heard.around,
+      control: heard.control,
+      cleanBefore,
+      ...(cleanBefore < 0.95
+        ? { note: `recording not clean before the re-keys (${(cleanBefore * 100).toFixed(0)} %)` }
+        : {}),
+    };
   } finally {
     await closePair(pair);
   }
@@ -208,6 +274,9 @@ function summary(values: number[]): string {
   if (values.length === 0) return 'n/a';
   return `${median(values).toFixed(1)} / ${Math.max(...values).toFixed(1)}`;
 }
+
+const within = (ds: Disruption[], ms = 10) =>
+  `${ds.filter((d) => d.disruptionMs <= ms).length}/${ds.length}`;
 
 // --report a.json b.json ...: only (re)write the BENCHMARKS.md section from earlier runs.
 if (args[0] === '--report') {
@@ -243,8 +312,13 @@ try {
         const d = entry.switches.map((s) => s.disruptionMs);
         const c = entry.control.map((s) => s.disruptionMs);
         console.log(
-          `${entry.pair} ${mode}: n=${d.length} disruption median/worst ${summary(d)} ms; ` +
-            `control ${summary(c)} ms; load ${loadBefore.toFixed(1)}->${entry.loadAfter.toFixed(1)} (${((Date.now() - t) / 1000).toFixed(0)} s)` +
+          `${entry.pair} ${mode}: n=${d.length} switch window median/worst ${summary(d)} ms, ` +
+            `<= 10 ms ${within(entry.switches)}` +
+            (entry.around
+              ? `; 1 s around ${summary(entry.around.map((s) => s.disruptionMs))}`
+              : '') +
+            `; control ${summary(c)} ms; load ${loadBefore.toFixed(1)}->${entry.loadAfter.toFixed(1)} (${((Date.now() - t) / 1000).toFixed(0)} s)` +
+            (entry.heardAfterMs ? `; heard after ${entry.heardAfterMs.join(' ')} ms` : '') +
             (entry.note ? `; ${entry.note}` : ''),
         );
       }
@@ -263,15 +337,14 @@ const meta: Meta = {
   rekeys: REKEYS,
   switchMs: SWITCH_MS,
   sdk: SDK ?? '/dist/rekey-rtc.mjs',
-  windowMs: {
-    sdk: { before: SDK_BEFORE_MS, after: SDK_AFTER_MS },
-    baseline: { before: BBM_BEFORE_MS, after: BBM_AFTER_MS },
-  },
+  calibrate: CALIBRATE,
+  heardAfterMs: HEARD_AFTER_MS,
+  windowMs: { at: AT, around: AROUND, baseline: BBM },
 };
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify({ meta, results }, null, 1));
 console.log(`wrote ${OUT}`);
-if (args.includes('--write')) await writeSection([{ meta, results }]);
+if (args.includes('--write') && !CALIBRATE) await writeSection([{ meta, results }]);
 
 interface Meta {
   date: string;
@@ -280,50 +353,64 @@ interface Meta {
   rekeys: number;
   switchMs: number | null;
   sdk: string;
-  windowMs: { sdk: Window; baseline: Window };
-}
-
-interface Window {
-  before: number;
-  after: number;
+  calibrate: boolean;
+  heardAfterMs: Record<BrowserName, number>;
+  windowMs: { at: Window; around: Window; baseline: Window };
 }
 
 function table(rs: Result[]): string[] {
   const rows = rs.map((r) => {
-    const d = r.switches.map((s) => s.disruptionMs);
-    const g = r.switches.map((s) => s.garbledMs);
-    const j = r.switches.map((s) => s.jumpMs);
-    const c = r.control.map((s) => s.disruptionMs);
-    const within = d.filter((x) => x <= 10).length;
-    const aligned = r.handovers
-      ? `${r.handovers.filter((h) => h.method === 'aligned' && h.shortfallMs === 0).length}/${r.handovers.length}`
-      : '-';
-    return `| ${r.pair} | ${r.mode === 'sdk' ? 'make-before-break (SDK)' : 'break-before-make (baseline)'} | ${d.length} | ${summary(d)} | ${summary(g)} | ${summary(j)} | ${within}/${d.length} | ${aligned} | ${summary(c)} | ${r.loadBefore.toFixed(1)}-${r.loadAfter.toFixed(1)} |`;
+    const sdk = r.mode === 'sdk';
+    const cells = [
+      r.pair,
+      sdk ? 'make-before-break (SDK)' : 'break-before-make (baseline)',
+      String(r.switches.length),
+      summary(r.switches.map((s) => s.disruptionMs)),
+      within(r.switches),
+      r.around ? summary(r.around.map((s) => s.disruptionMs)) : '-',
+      r.around ? within(r.around) : '-',
+      r.controlAt ? within(r.controlAt) : '-',
+      `${within(r.control)} (worst ${Math.max(0, ...r.control.map((s) => s.disruptionMs)).toFixed(1)})`,
+      r.handovers
+        ? `${r.handovers.filter((h) => h.method === 'aligned' && h.shortfallMs === 0).length}/${r.handovers.length}`
+        : '-',
+      `${r.loadBefore.toFixed(1)}-${r.loadAfter.toFixed(1)}`,
+    ];
+    return `| ${cells.join(' | ')} |`;
   });
+  const notes = rs.filter((r) => r.note).map((r) => `- ${r.pair} ${r.mode}: ${r.note}`);
   return [
-    '| sender -> receiver | mode | switches | disruption | garbled | jump | <= 10 ms | aligned | control | load avg |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| sender -> receiver | mode | switches | switch window: disruption | <= 10 ms | 1 s around: disruption | <= 10 ms | control, switch-window length: <= 10 ms | control, 1 s: <= 10 ms | aligned | load avg |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
+    ...(notes.length ? ['', ...notes] : []),
   ];
 }
 
 async function writeSection(runs: { meta: Meta; results: Result[] }[]): Promise<void> {
-  const { sdk, baseline } = runs[0]!.meta.windowMs;
+  const { at, around, baseline } = runs[0]!.meta.windowMs;
+  const heard = runs[0]!.meta.heardAfterMs;
   const section = [
-    'Audio lost or garbled around each switch, as heard at the sound server: the receiver page plays',
+    'Audio lost or garbled at each switch, as heard at the sound server: the receiver page plays',
     '`remoteStream` into a private PulseAudio null sink recorded with `parec` (Chromium headful under',
     'Xvfb, Firefox headless); the sender sends a tone stepping every 10 ms through a pseudo-random',
-    'sequence of 16 frequencies, decoded per symbol. Each switch is scored over a window that holds',
-    `all of it: for the SDK ${sdk.before} ms before to ${sdk.after} ms after the receiver's crossfade (its`,
-    "`rekey` report's `handover.at`), for the baseline",
-    `${baseline.before} ms before to ${baseline.after} ms after the sender closes the old connection.`,
-    '**garbled** = time not covered by correctly heard symbols (silence, concealment, mixed or wrong',
-    'tones), **jump** = skips and repeats of the timeline between correct symbols,',
-    '**disruption** = garbled + jump. **aligned** = switches the receiver reports as measured, checked',
-    'and aligned with no shortfall. **control** = an SDK-length window where no re-key is under way:',
-    'what the call loses with no switch at all (jitter-buffer stretching, CPU contention). Signaling',
-    `delay ${SIGNALING_DELAY_MS} ms each way. Values are median / worst in ms; load avg is the`,
-    '1-minute load average before-after each row (2 cores: anything above 2 means CPU contention).',
+    'sequence of 16 frequencies, decoded per symbol. Re-keys start once the recording is clean.',
+    '',
+    `- **switch window**: SDK, ${at.before} ms before to ${at.after} ms after the instant the receiver's`,
+    "  crossfade is heard (its `rekey` report's `handover.at` plus the output path's latency,",
+    `  measured with \`--calibrate\`: Chromium ${heard.chromium} ms, Firefox ${heard.firefox} ms); baseline,`,
+    `  ${baseline.before} ms before to ${baseline.after} ms after the sender closes the old connection (it holds the hole).`,
+    `- **1 s around**: SDK, ${around.before} ms before to ${around.after} ms after the heard crossfade: the switch and what`,
+    '  follows it (the new connection alone, its jitter buffer young).',
+    "- **control**: windows of both lengths where no re-key is under way (between one re-key's end",
+    "  and the next one's start): what the call loses anyway (jitter-buffer stretching, CPU",
+    '  contention), the background against which a switch is judged.',
+    '- **disruption** = **garbled** (time not covered by correctly heard symbols: silence,',
+    '  concealment, mixed or wrong tones) + **jump** (skips and repeats of the timeline). Values',
+    '  are median / worst in ms; "<= 10 ms" counts the windows at or under the 10 ms target.',
+    "- **aligned**: switches the receiver's report calls `aligned` with no shortfall.",
+    `- Signaling delay ${SIGNALING_DELAY_MS} ms each way; load avg is the 1-minute load average before-after each row`,
+    '  (2 cores: above 2 means CPU contention).',
     '',
     ...runs.flatMap((run) => [
       `Run of ${run.meta.date.slice(0, 16).replace('T', ' ')} UTC: \`npm run build && ${run.meta.command}\``,

@@ -41,11 +41,18 @@ export interface Decoded {
   quiet: Uint8Array;
 }
 
-export function decode(pcm: Int16Array, seed: number): Decoded {
+/**
+ * `symbols`: how far into the sender's sequence to look, when `pcm` is a piece cut from a longer
+ * recording (by default: as far as the recording is long, plus 20 s).
+ */
+export function decode(pcm: Int16Array, seed: number, symbols?: number): Decoded {
   const { labels, quiet } = labelWindows(pcm);
   const runs = findRuns(labels);
   const lastCenter = runs.length ? runs[runs.length - 1]!.center : 0;
-  const sequence = symbolSequence(seed, Math.ceil(lastCenter / SYMBOL_SAMPLES) + 2000);
+  const sequence = symbolSequence(
+    seed,
+    Math.max(symbols ?? 0, Math.ceil(lastCenter / SYMBOL_SAMPLES) + 2000),
+  );
   mapRuns(runs, sequence);
   return { runs, samples: pcm.length, labels, quiet };
 }

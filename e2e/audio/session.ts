@@ -23,12 +23,20 @@ export interface PageEvent {
   data: unknown;
 }
 
-export async function openAudioPage(browser: Browser, sdk?: string): Promise<Page> {
+/** Options of the measurement page, passed in its URL (see audio-page.mjs). */
+export interface PageOptions {
+  /** Another build of the SDK to load (bench comparisons). */
+  sdk?: string;
+  /** Calibration: every aligned switch lands this many ms off (bench/handover --calibrate). */
+  markMs?: number;
+}
+
+export async function openAudioPage(browser: Browser, options: PageOptions = {}): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const url = new URL(AUDIO_PAGE, baseURL());
-  if (sdk) url.searchParams.set('sdk', sdk);
-  if (process.env.REKEY_MARK) url.searchParams.set('mark', process.env.REKEY_MARK);
+  if (options.sdk) url.searchParams.set('sdk', options.sdk);
+  if (options.markMs !== undefined) url.searchParams.set('mark', String(options.markMs));
   await page.goto(url.href);
   await page.waitForFunction(
     () => (window as unknown as { harnessReady?: boolean }).harnessReady === true,
@@ -43,21 +51,6 @@ export async function openAudioPage(browser: Browser, sdk?: string): Promise<Pag
 export async function pageEvents(page: Page, type?: string): Promise<PageEvent[]> {
   const events = await page.evaluate(() => (window as unknown as { events: PageEvent[] }).events);
   return type ? events.filter((e) => e.type === type) : events;
-}
-
-/** Receiver-side switch instants of the SDK: each 'rekeying' -> 'connected' state change. */
-export function sdkSwitchTimes(events: PageEvent[]): number[] {
-  const times: number[] = [];
-  let rekeying = false;
-  for (const e of events) {
-    if (e.type !== 'state') continue;
-    if (e.data === 'rekeying') rekeying = true;
-    else if (e.data === 'connected' && rekeying) {
-      rekeying = false;
-      times.push(e.at);
-    }
-  }
-  return times;
 }
 
 export interface Rig {
@@ -111,10 +104,10 @@ export async function openPair(
   sender: BrowserName,
   receiver: BrowserName,
   relay: RelayOptions,
-  sdk?: string,
+  options: PageOptions = {},
 ): Promise<Pair> {
-  const senderPage = await openAudioPage(rig.browsers.get(sender)!, sdk);
-  const receiverPage = await openAudioPage(rig.browsers.get(receiver)!, sdk);
+  const senderPage = await openAudioPage(rig.browsers.get(sender)!, options);
+  const receiverPage = await openAudioPage(rig.browsers.get(receiver)!, options);
   return {
     sender: senderPage,
     receiver: receiverPage,
@@ -160,6 +153,28 @@ export function analyse(
   }
   const control = controls.map((at) => measureAround(decoded, toMs(at), beforeMs, afterMs));
   return { decoded, around, control };
+}
+
+/**
+ * Waits until the last 2 s at the sound server are the sender's tone, cleanly (at least 95 % of
+ * its 10 ms symbols heard in place): a freshly launched headful Chromium can play garbled audio
+ * for its first seconds, which a measurement must not take for a switch. Returns the share heard.
+ */
+export async function untilClean(
+  recording: Recording,
+  seed: number,
+  timeoutMs = 30_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let share = 0;
+  for (;;) {
+    const pcm = recording.peek(2000);
+    const symbols = Math.ceil(recording.samples / 480) + 2000;
+    const heard = decode(pcm, seed, symbols).runs.filter((r) => r.index >= 0).length;
+    share = heard / (pcm.length / 480);
+    if (share >= 0.95 || Date.now() > deadline) return share;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 export { record };

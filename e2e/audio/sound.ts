@@ -95,6 +95,8 @@ export interface Recording {
   stop(): Promise<Int16Array>;
   /** Samples recorded so far. */
   readonly samples: number;
+  /** The last `ms` recorded so far (less at the start), without stopping. */
+  peek(ms: number): Int16Array;
 }
 
 /**
@@ -144,6 +146,20 @@ export async function record(sink: Sink, maxMs: number): Promise<Recording> {
     },
     get samples() {
       return Math.floor(bytes / 2);
+    },
+    peek: (ms: number) => {
+      const wanted = Math.round((ms * SAMPLE_RATE) / 1000) * 2;
+      const parts: Buffer[] = [];
+      let have = 0;
+      for (let i = chunks.length - 1; i >= 0 && have < wanted; i--) {
+        parts.unshift(chunks[i]!);
+        have += chunks[i]!.length;
+      }
+      const buffer = Buffer.concat(parts);
+      const tail = buffer.subarray(Math.max(0, buffer.length - wanted) & ~1);
+      const pcm = new Int16Array(Math.floor(tail.length / 2));
+      for (let i = 0; i < pcm.length; i++) pcm[i] = tail.readInt16LE(i * 2);
+      return pcm;
     },
     stop: async () => {
       clearTimeout(guard);

@@ -70,6 +70,8 @@ interface Transition {
   deadline: number;
   /** Id of the snapshot awaited, or 0. */
   waiting: number;
+  /** Snapshots answered, and those in which the two generations correlated. */
+  measurements: { taken: number; correlated: number };
   /** Last measured offset (samples), null while unknown. */
   lag: number | null;
   /** When the offset last changed, null while unknown. */
@@ -208,30 +210,16 @@ export class RemotePlayout {
     const previous = from === null ? undefined : this.sources.get(from);
     if (this.mode === 'none') {
       this.swapInto(next.track);
-      this.record({
-        generation,
-        lagMs: null,
-        shortfallMs: 0,
-        method: 'swap',
-        waitedMs: 0,
-        at: this.platform.now(),
-      });
+      this.record(this.info(generation, 'swap', null, null));
       return;
     }
     if (this.mode === 'loading') {
       // The mixer plays the active generation once it is ready: nothing to align with.
-      this.record({
-        generation,
-        lagMs: null,
-        shortfallMs: 0,
-        method: 'crossfade',
-        waitedMs: 0,
-        at: this.platform.now(),
-      });
+      this.record(this.info(generation, 'crossfade', null, null));
       return;
     }
     if (!previous || from === null || budgetMs < ALIGN_MIN_BUDGET_MS) {
-      this.crossfade(previous, next, generation, previous ? Math.max(budgetMs, 0) : 0, 0);
+      this.crossfade(previous, next, generation, previous ? Math.max(budgetMs, 0) : 0, null);
       return;
     }
     const now = this.platform.now();
@@ -243,6 +231,7 @@ export class RemotePlayout {
       startedAt: now,
       deadline,
       waiting: 0,
+      measurements: { taken: 0, correlated: 0 },
       lag: null,
       stableSince: null,
       switching: false,
@@ -302,14 +291,25 @@ export class RemotePlayout {
   // ---- the worklet mixer -------------------------------------------------------------------
 
   private async loadMixer(context: AudioContext): Promise<void> {
-    let url: string | null = null;
+    let blob: string | null = null;
     try {
       const Node = this.platform.AudioWorkletNode;
       if (!Node || !context.audioWorklet) throw new Error('no AudioWorklet');
-      url = URL.createObjectURL(
-        new Blob([playoutProcessorSource()], { type: 'application/javascript' }),
-      );
-      await context.audioWorklet.addModule(url);
+      // The module file beside the SDK first (allowed wherever the SDK's own script is); a
+      // blob: copy where that file is missing (a bundler that did not copy it).
+      const file = this.platform.playoutWorkletUrl;
+      const loaded = file
+        ? await context.audioWorklet.addModule(file).then(
+            () => true,
+            () => false,
+          )
+        : false;
+      if (!loaded) {
+        blob = URL.createObjectURL(
+          new Blob([playoutProcessorSource()], { type: 'application/javascript' }),
+        );
+        await context.audioWorklet.addModule(blob);
+      }
       if (this.closed) return;
       const mixer = new Node(context, PLAYOUT_PROCESSOR, {
         numberOfInputs: PLAYOUT_SLOTS,
@@ -328,7 +328,7 @@ export class RemotePlayout {
     } catch {
       if (!this.closed) this.useDirect();
     } finally {
-      if (url) URL.revokeObjectURL(url);
+      if (blob) URL.revokeObjectURL(blob);
     }
   }
 
@@ -405,7 +405,7 @@ export class RemotePlayout {
     if (!from || !to || this.mode !== 'worklet' || now >= transition.deadline) {
       if (transition.lag === null || !from || !to || this.mode !== 'worklet') {
         this.transition = null;
-        this.crossfade(from, to, transition.to, ALIGNED_FADE_MS, now - transition.startedAt);
+        this.crossfade(from, to, transition.to, ALIGNED_FADE_MS, transition);
       } else {
         // Out of time: on the last measurement, checked if it still holds, switched anyway if not.
         transition.final = true;
@@ -439,32 +439,36 @@ export class RemotePlayout {
     if (previous !== null && correlationAt(a, b, previous) >= HOLDS_CORRELATION) lag = previous;
     else if (previous !== null) lag = bestLagNear(a, b, previous, this.samples(TRACK_RADIUS_S));
     lag ??= bestLag(a, b, this.samples(MAX_LAG_S));
-    const now = this.platform.now();
-    const same =
-      lag !== null &&
-      transition.lag !== null &&
-      Math.abs(lag - transition.lag) <= this.samples(SAME_LAG_S);
-    if (!same || transition.stableSince === null)
-      transition.stableSince = lag === null ? null : now;
-    transition.lag = lag;
-    // The new generation plays later than the old one can be delayed into: slow the old one
-    // down until it can (the raw offset measured does not change while it does).
-    const room = lag === null ? 0 : -lag + this.samples(ROOM_MARGIN_S);
-    const from = this.sources.get(transition.from);
-    if (from && lag !== null && oldDelay + lag < 0 && room > transition.room) {
-      transition.room = room;
-      this.post({ type: 'delay', slot: from.slot, target: room, rate: MAKE_ROOM_RATE });
+    transition.measurements.taken += 1;
+    if (lag === null) {
+      // Nothing to go by this time (silence, or a stretch inside the window): stability starts
+      // over; the last offset found stays for the end of the budget.
+      transition.stableSince = null;
+      return;
     }
-    if (lag !== null && oldDelay + lag < 0) return; // not aligned yet, however stable
+    transition.measurements.correlated += 1;
+    const now = this.platform.now();
+    const same = previous !== null && Math.abs(lag - previous) <= this.samples(SAME_LAG_S);
+    if (!same || transition.stableSince === null) transition.stableSince = now;
+    transition.lag = lag;
+    const from = this.sources.get(transition.from);
+    const to = this.sources.get(transition.to);
+    if (!from || !to) return;
+    if (oldDelay + lag < 0) {
+      // The new generation plays later than the old one can be delayed into: slow the old one
+      // down until it can (the raw offset measured does not change while it does).
+      const room = -lag + this.samples(ROOM_MARGIN_S);
+      if (room > transition.room) {
+        transition.room = room;
+        this.post({ type: 'delay', slot: from.slot, target: room, rate: MAKE_ROOM_RATE });
+      }
+      return; // not aligned yet, however still
+    }
     if (
-      transition.stableSince !== null &&
       now - transition.stableSince >= transition.stableMs &&
       now - transition.startedAt >= transition.settleMs
-    ) {
-      const from = this.sources.get(transition.from);
-      const to = this.sources.get(transition.to);
-      if (from && to) this.sendSwitch(transition, from, to, true);
-    }
+    )
+      this.sendSwitch(transition, from, to, true);
   }
 
   private sendSwitch(transition: Transition, from: Source, to: Source, verify: boolean): void {
@@ -478,15 +482,12 @@ export class RemotePlayout {
     } else {
       this.transition = null;
     }
-    const rate = this.context!.sampleRate;
-    this.posted = {
-      generation: transition.to,
-      method: verify ? 'aligned' : 'unverified',
-      lagMs: transition.lag === null ? null : round((transition.lag * 1000) / rate),
-      shortfallMs: 0,
-      waitedMs: this.platform.now() - transition.startedAt,
-      at: this.platform.now(),
-    };
+    this.posted = this.info(
+      transition.to,
+      verify ? 'aligned' : 'unverified',
+      transition.lag,
+      transition,
+    );
     this.post({
       type: 'switch',
       from: from.slot,
@@ -542,17 +543,10 @@ export class RemotePlayout {
     next: Source | undefined,
     generation: number,
     fadeMs: number,
-    waitedMs: number,
+    transition: Transition | null,
   ): void {
     if (!next) return;
-    const info: HandoverInfo = {
-      generation,
-      lagMs: null,
-      shortfallMs: 0,
-      method: 'crossfade',
-      waitedMs,
-      at: this.platform.now(),
-    };
+    const info = this.info(generation, 'crossfade', null, transition);
     if (this.mode === 'worklet') {
       if (!previous) {
         this.post({ type: 'play', slot: next.slot, delay: this.reserve() });
@@ -597,8 +591,28 @@ export class RemotePlayout {
       this.sources.get(transition.to),
       transition.to,
       5,
-      this.platform.now() - transition.startedAt,
+      transition,
     );
+  }
+
+  /** What a switch report says, as of now (`lag` in samples; `transition`: the one it ends). */
+  private info(
+    generation: number,
+    method: HandoverInfo['method'],
+    lag: number | null,
+    transition: Transition | null,
+  ): HandoverInfo {
+    const now = this.platform.now();
+    const rate = this.context?.sampleRate ?? 48_000;
+    return {
+      generation,
+      method,
+      lagMs: lag === null ? null : round((lag * 1000) / rate),
+      shortfallMs: 0,
+      waitedMs: transition ? now - transition.startedAt : 0,
+      measurements: transition ? { ...transition.measurements } : { taken: 0, correlated: 0 },
+      at: now,
+    };
   }
 
   private record(info: HandoverInfo): void {

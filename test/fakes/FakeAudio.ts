@@ -111,8 +111,10 @@ export class FakeWorkletNode extends FakeNode {
 export interface FakeAudioOptions {
   /** The signal a remote track carries. */
   signalOf: (track: FakeMediaStreamTrack) => Signal;
-  /** addModule() rejects (a CSP without blob:, say). */
-  failModule?: boolean;
+  /** addModule() rejects these URLs (a CSP, a 404), or all of them when true. */
+  failModule?: boolean | ((url: string) => boolean);
+  /** Platform.playoutWorkletUrl (null: none, only the blob: copy). */
+  workletUrl?: string | null;
   /** No AudioWorklet at all. */
   noWorklet?: boolean;
 }
@@ -138,7 +140,9 @@ export class FakeAudioContext {
       ? undefined
       : {
           addModule: async (url: string) => {
-            if (options.failModule) throw new Error('SecurityError: blocked by CSP');
+            const fail = options.failModule;
+            if (fail === true || (typeof fail === 'function' && fail(url)))
+              throw new Error(`could not load ${url}`);
             this.modules.push(url);
           },
         };
@@ -214,9 +218,12 @@ export class FakeAudioContext {
 }
 
 /** Platform parts for RemotePlayout on a FakeAudioContext (the context is created on demand). */
-export function fakeAudioPlatform(
-  options: FakeAudioOptions,
-): Pick<Platform, 'createAudioContext' | 'AudioWorkletNode'> & { contexts: FakeAudioContext[] } {
+export function fakeAudioPlatform(options: FakeAudioOptions): Pick<
+  Platform,
+  'createAudioContext' | 'AudioWorkletNode' | 'playoutWorkletUrl'
+> & {
+  contexts: FakeAudioContext[];
+} {
   const contexts: FakeAudioContext[] = [];
   return {
     contexts,
@@ -228,5 +235,9 @@ export function fakeAudioPlatform(
     AudioWorkletNode: options.noWorklet
       ? null
       : (FakeWorkletNode as unknown as typeof AudioWorkletNode),
+    playoutWorkletUrl:
+      options.workletUrl === undefined
+        ? 'https://app.example/dist/rekey-rtc-playout.worklet.js'
+        : options.workletUrl,
   };
 }

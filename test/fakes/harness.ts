@@ -32,6 +32,7 @@ export function fakePlatform(options: FakePlatformOptions = {}): Platform {
     MediaStream: FakeMediaStream as unknown as Platform['MediaStream'],
     createAudioContext: () => null,
     AudioWorkletNode: null,
+    playoutWorkletUrl: null,
     playMuted: () => () => undefined,
     setTimeout: (callback, ms) => setTimeout(callback, ms),
     clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),

@@ -134,6 +134,19 @@ afterEach(() => {
 });
 
 describe('RemotePlayout with the AudioWorklet mixer', () => {
+  it('loads the worklet module from beside the SDK, else from a blob: copy', async () => {
+    const file = rig();
+    await file.run(8);
+    expect(file.context.modules).toEqual(['https://app.example/dist/rekey-rtc-playout.worklet.js']);
+    file.playout.close();
+    const missing = rig({ failModule: (url) => url.startsWith('https:') });
+    await missing.run(8);
+    expect(missing.context.modules).toHaveLength(1);
+    expect(missing.context.modules[0]).toMatch(/^blob:/);
+    expect(missing.context.worklets).toHaveLength(1);
+    missing.playout.close();
+  });
+
   it('plays the first generation as soon as the mixer is loaded', async () => {
     const r = rig();
     r.track(0, 960);
@@ -217,6 +230,26 @@ describe('RemotePlayout with the AudioWorklet mixer', () => {
     const info = r.playout.handoverOf(1)!;
     expect(info.method).toBe('unverified');
     expect(info.waitedMs).toBeGreaterThanOrEqual(5900);
+  });
+
+  it('keeps the last offset found when the last measurements find nothing', async () => {
+    const quietFrom = ms(300 + 5500);
+    const r = rig();
+    r.track(0, 960);
+    await r.run(300);
+    // The new generation's delay steps by 1 ms every 600 ms (never still for 1.5 s), and it goes
+    // quiet for the last 400 ms of the budget.
+    const track = r.track(1, (frame) => 480 + 48 * Math.floor(frame / ms(600)));
+    const signalOf = r.context.options.signalOf;
+    r.context.options.signalOf = (t) =>
+      t === track ? (frame) => (frame > quietFrom ? 0 : signalOf(t)(frame)) : signalOf(t);
+    r.playout.switchTo(1, 6000);
+    await r.run(6000);
+    expect(r.switched).toEqual([1]);
+    const info = r.playout.handoverOf(1)!;
+    expect(info.method).toBe('unverified');
+    expect(info.lagMs).not.toBeNull();
+    expect(info.measurements.taken).toBeGreaterThan(info.measurements.correlated);
   });
 
   it('re-checks on the audio thread and measures again when the offset moved just before', async () => {

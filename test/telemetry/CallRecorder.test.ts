@@ -82,6 +82,7 @@ function rekeyReport(): RekeyReport {
       lagMs: 12.4,
       shortfallMs: 0,
       waitedMs: 1100,
+      measurements: { taken: 12, correlated: 12 },
       at: 1_700_000_002_000,
     },
   };
