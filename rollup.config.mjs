@@ -57,30 +57,33 @@ const worklet = {
 };
 
 /** @type {import('rollup').RollupOptions[]} */
-export default [worklet, ...entries.flatMap((entry) => [
-  {
-    input: entry.input,
-    external: isRuntimeDependency,
-    plugins: [typescript({ target: 'es2022' })],
-    output: { file: entry.esm, format: 'es', sourcemap: true, banner },
-  },
-  {
-    input: entry.input,
-    plugins: [
-      // `browser: true` picks the browser builds of dependencies; sdp (used by webrtc-adapter)
-      // is CommonJS, hence the commonjs plugin.
-      nodeResolve({ browser: true }),
-      commonjs(),
-      typescript({ target: 'es2022' }),
-      terser({ format: { comments: /^!/ }, compress: { passes: 2 } }),
-    ],
-    output: {
-      file: entry.umd,
-      format: 'umd',
-      name: entry.name,
-      exports: 'named',
-      sourcemap: true,
-      banner,
+export default [
+  worklet,
+  ...entries.flatMap((entry) => [
+    {
+      input: entry.input,
+      external: isRuntimeDependency,
+      plugins: [typescript({ target: 'es2022' })],
+      output: { file: entry.esm, format: 'es', sourcemap: true, banner },
     },
-  },
-])];
+    {
+      input: entry.input,
+      plugins: [
+        // `browser: true` picks the browser builds of dependencies; sdp (used by webrtc-adapter)
+        // is CommonJS, hence the commonjs plugin.
+        nodeResolve({ browser: true }),
+        commonjs(),
+        typescript({ target: 'es2022' }),
+        terser({ format: { comments: /^!/ }, compress: { passes: 2 } }),
+      ],
+      output: {
+        file: entry.umd,
+        format: 'umd',
+        name: entry.name,
+        exports: 'named',
+        sourcemap: true,
+        banner,
+      },
+    },
+  ]),
+];

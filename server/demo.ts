@@ -126,7 +126,10 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       'node_modules/eventemitter3/dist/eventemitter3.esm.js',
     ),
     // The ES source of the one webrtc-adapter file the ES module build imports (it has no imports).
-    '/vendor/webrtc-adapter-utils.mjs': resolve(ROOT, 'node_modules/webrtc-adapter/src/js/utils.js'),
+    '/vendor/webrtc-adapter-utils.mjs': resolve(
+      ROOT,
+      'node_modules/webrtc-adapter/src/js/utils.js',
+    ),
   };
 
   // Keys live as long as this process; a fresh start means fresh keys (and a page reload).
