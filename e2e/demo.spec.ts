@@ -204,6 +204,11 @@ for (const name of ['chromium', 'firefox'] as BrowserName[]) {
           .poll(async () => (await callOf(page))?.generation, { timeout: 20_000 })
           .toBe(1);
         await expect(page.locator('[data-field="timeline"] .event-rekey')).toHaveCount(1);
+        // The timeline says how the audio moved across: through the worklet (the demo's CSP
+        // allows the SDK's own folder, where the worklet module is).
+        await expect(page.locator('[data-field="timeline"] .event-rekey')).toContainText(
+          /audio switched after [\d.]+ (ms|s)/,
+        );
       }
       const after = {
         caller: await expectPanelMatchesSdk(caller),

@@ -40,6 +40,7 @@ import {
   type PageEvent,
   type Rig,
 } from '../../e2e/audio/session';
+import type { Recording } from '../../e2e/audio/sound';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -64,15 +65,18 @@ const SAVE = args.includes('--save') ? option('save', 'bench/.out/handover') : n
 const SIGNALING_DELAY_MS = 50;
 
 /**
- * Where a receiver's crossfade is heard, in ms after its report's handover.at: the latency of
- * its WebAudio -> MediaStream -> <audio> -> PulseAudio path, from `--calibrate` (BENCHMARKS.md:
- * Chromium 218-309 ms, median 234; Firefox 37-55 ms, median 46).
+ * The switch window, in ms after the receiver's report's handover.at (when its crossfade
+ * began): where the crossfade can be heard, given the latency of the receiver's WebAudio ->
+ * MediaStream -> <audio> -> PulseAudio path. Measured with --calibrate, it differs from one
+ * browser launch to the next (Chromium 155-309 ms, Firefox 8-55 ms in two runs, BENCHMARKS.md),
+ * so the window spans all of that with some margin.
  */
-const HEARD_AFTER_MS: Record<BrowserName, number> = { chromium: 235, firefox: 46 };
-/** The switch window, around that instant: the 10 ms crossfade, with the calibration's spread. */
-const AT = { before: 100, after: 150 };
-/** The wide window around the same instant: what follows the switch too (1 s). */
-const AROUND = { before: 300, after: 700 };
+const SWITCH_WINDOW: Record<BrowserName, { from: number; to: number }> = {
+  chromium: { from: 100, to: 400 },
+  firefox: { from: -50, to: 150 },
+};
+/** The wide window, around handover.at too: the switch and what follows it (1 s). */
+const AROUND = { before: 200, after: 800 };
 /** After each SDK re-key: room for a 1 s control window with no re-key under way. */
 const GAP_MS = 1500;
 /** Baseline: around the sender's close; the output path adds ~100-250 ms, the hole ~250 ms. */
@@ -159,28 +163,8 @@ async function runSdk(rig: Rig, sender: BrowserName, receiver: BrowserName): Pro
     const pcm = await recording.stop();
     const events = await pageEvents(pair.receiver);
     save(`${sender}-${receiver}-sdk`, pcm, recording.startedAt, events);
-    const reports = events.filter((e) => e.type === 'rekey');
-    const handovers = reports
-      .map((e) => (e.data as RekeyReport).handover)
-      .filter((h): h is HandoverInfo => h !== null);
-    // Where each crossfade is heard (Date.now() terms).
-    const heard = handovers.map((h) => h.at + HEARD_AFTER_MS[receiver]);
-    // Control: in each gap between one re-key's end and the next one's start.
-    const starts = events.filter((e) => e.type === 'rekeystart').map((e) => e.at);
-    const controls: number[] = [];
-    for (const end of reports.map((e) => e.at)) {
-      const at = end + 300 + AROUND.before;
-      const next = starts.find((s) => s > end) ?? Infinity;
-      if (at + AROUND.after <= next - 100) controls.push(at);
-    }
-    const tight = analyse(pcm, recording, SENDER_SEED, heard, AT.before, AT.after, controls);
-    const toMs = (at: number) => at - recording.startedAt;
-    const wide = heard.map((at) =>
-      measureAround(tight.decoded, toMs(at), AROUND.before, AROUND.after),
-    );
-    const control = controls.map((at) =>
-      measureAround(tight.decoded, toMs(at), AROUND.before, AROUND.after),
-    );
+    const heard = analyseSdk(pcm, recording.startedAt, events, receiver);
+    const handovers = heard.handovers;
     const notes = [
       ...(failures ? [`${failures} re-keys failed`] : []),
       ...(handovers.length < REKEYS ? [`${REKEYS - handovers.length} without a handover`] : []),
@@ -189,18 +173,66 @@ async function runSdk(rig: Rig, sender: BrowserName, receiver: BrowserName): Pro
         : []),
     ];
     return {
-      switches: tight.around,
-      around: wide,
-      control,
-      controlAt: tight.control,
-      handovers,
+      ...heard,
       cleanBefore,
-      ...(CALIBRATE ? { heardAfterMs: marks(tight.decoded, recording.startedAt, handovers) } : {}),
       ...(notes.length ? { note: notes.join('; ') } : {}),
     };
   } finally {
     await closePair(pair);
   }
+}
+
+/** Scores a baseline row's recording: the window holding each hole, controls between them. */
+function analyseBbm(
+  pcm: Int16Array,
+  startedAt: number,
+  events: PageEvent[],
+): Pick<Result, 'switches' | 'control'> {
+  const heard = analyse(
+    pcm,
+    { startedAt } as Recording,
+    SENDER_SEED,
+    events.map((e) => e.at),
+    BBM.before,
+    BBM.after,
+  );
+  return { switches: heard.around, control: heard.control };
+}
+
+/** Scores an SDK row's recording: switch windows, the 1 s around them, controls. */
+function analyseSdk(
+  pcm: Int16Array,
+  startedAt: number,
+  events: PageEvent[],
+  receiver: BrowserName,
+): Pick<Result, 'switches' | 'around' | 'control' | 'controlAt' | 'heardAfterMs'> & {
+  handovers: HandoverInfo[];
+} {
+  const reports = events.filter((e) => e.type === 'rekey');
+  const handovers = reports
+    .map((e) => (e.data as RekeyReport).handover)
+    .filter((h): h is HandoverInfo => h !== null);
+  const decoded = decode(pcm, SENDER_SEED);
+  const toMs = (at: number) => at - startedAt;
+  const { from, to } = SWITCH_WINDOW[receiver];
+  // Control: in each gap between one re-key's end and the next one's start.
+  const starts = events.filter((e) => e.type === 'rekeystart').map((e) => e.at);
+  const controls: number[] = [];
+  for (const end of reports.map((e) => e.at)) {
+    const at = end + 300 + AROUND.before;
+    const next = starts.find((s) => s > end) ?? Infinity;
+    if (at + AROUND.after <= next - 100) controls.push(at);
+  }
+  // A switch-length control in the middle of each 1 s one.
+  const middle = (AROUND.after - AROUND.before) / 2 - (from + to) / 2;
+  return {
+    switches: handovers.map((h) => measureAround(decoded, toMs(h.at), -from, to)),
+    around: handovers.map((h) => measureAround(decoded, toMs(h.at), AROUND.before, AROUND.after)),
+    control: controls.map((at) => measureAround(decoded, toMs(at), AROUND.before, AROUND.after)),
+    controlAt: controls.map((at) => measureAround(decoded, toMs(at + middle), -from, to)),
+    handovers,
+    ...(CALIBRATE ? { heardAfterMs: marks(decoded, startedAt, handovers) } : {}),
+  };
 }
 
 /** Calibration: the first jump of about MARK_MS after each crossfade began, in ms after it. */
@@ -247,11 +279,8 @@ async function runBbm(rig: Rig, sender: BrowserName, receiver: BrowserName): Pro
     // The hole starts when the sender closes.
     const events = await pageEvents(pair.sender, 'raw-switch');
     save(`${sender}-${receiver}-bbm`, pcm, recording.startedAt, events);
-    const switches = events.map((e) => e.at);
-    const heard = analyse(pcm, recording, SENDER_SEED, switches, BBM.before, BBM.after);
     return {
-      switches: heard.around,
-      control: heard.control,
+      ...analyseBbm(pcm, recording.startedAt, events),
       cleanBefore,
       ...(cleanBefore < 0.95
         ? { note: `recording not clean before the re-keys (${(cleanBefore * 100).toFixed(0)} %)` }
@@ -275,8 +304,54 @@ function summary(values: number[]): string {
   return `${median(values).toFixed(1)} / ${Math.max(...values).toFixed(1)}`;
 }
 
+/** One line per row, for the console. */
+function rowLine(r: Result): string {
+  const d = r.switches.map((s) => s.disruptionMs);
+  return (
+    `${r.pair} ${r.mode}: n=${d.length} switch window median/worst ${summary(d)} ms, ` +
+    `<= 10 ms ${within(r.switches)}` +
+    (r.around ? `; 1 s around ${summary(r.around.map((s) => s.disruptionMs))}` : '') +
+    `; control ${summary(r.control.map((s) => s.disruptionMs))} ms` +
+    `; load ${r.loadBefore.toFixed(1)}->${r.loadAfter.toFixed(1)}` +
+    (r.heardAfterMs ? `; heard after ${r.heardAfterMs.join(' ')} ms` : '') +
+    (r.note ? `; ${r.note}` : '')
+  );
+}
+
 const within = (ds: Disruption[], ms = 10) =>
   `${ds.filter((d) => d.disruptionMs <= ms).length}/${ds.length}`;
+
+// --reanalyse run.json DIR: score again the raw recordings a --save run kept in DIR, with this
+// file's windows (and decoder), into --out (and BENCHMARKS.md with --write).
+if (args[0] === '--reanalyse') {
+  const file = args[1];
+  const dir = args[2];
+  if (!file || !dir) throw new Error('usage: --reanalyse run.json DIR');
+  const run = JSON.parse(readFileSync(file, 'utf8')) as { meta: Meta; results: Result[] };
+  for (const r of run.results) {
+    const [sender, receiver] = r.pair.split('->') as [BrowserName, BrowserName];
+    const base = `${dir}/${sender}-${receiver}-${r.mode}`;
+    const raw = readFileSync(`${base}.pcm`);
+    const pcm = new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const saved = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as {
+      startedAt: number;
+      events: PageEvent[];
+    };
+    Object.assign(
+      r,
+      r.mode === 'sdk'
+        ? analyseSdk(pcm, saved.startedAt, saved.events, receiver)
+        : analyseBbm(pcm, saved.startedAt, saved.events),
+    );
+  }
+  run.meta.windowMs = { switch: SWITCH_WINDOW, around: AROUND, baseline: BBM };
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, JSON.stringify(run, null, 1));
+  console.log(`wrote ${OUT}`);
+  for (const r of run.results) console.log(rowLine(r));
+  if (args.includes('--write')) await writeSection([run]);
+  process.exit(0);
+}
 
 // --report a.json b.json ...: only (re)write the BENCHMARKS.md section from earlier runs.
 if (args[0] === '--report') {
@@ -309,18 +384,7 @@ try {
           loadAfter: loadavg()[0]!,
         };
         results.push(entry);
-        const d = entry.switches.map((s) => s.disruptionMs);
-        const c = entry.control.map((s) => s.disruptionMs);
-        console.log(
-          `${entry.pair} ${mode}: n=${d.length} switch window median/worst ${summary(d)} ms, ` +
-            `<= 10 ms ${within(entry.switches)}` +
-            (entry.around
-              ? `; 1 s around ${summary(entry.around.map((s) => s.disruptionMs))}`
-              : '') +
-            `; control ${summary(c)} ms; load ${loadBefore.toFixed(1)}->${entry.loadAfter.toFixed(1)} (${((Date.now() - t) / 1000).toFixed(0)} s)` +
-            (entry.heardAfterMs ? `; heard after ${entry.heardAfterMs.join(' ')} ms` : '') +
-            (entry.note ? `; ${entry.note}` : ''),
-        );
+        console.log(`${rowLine(entry)} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
       }
     } finally {
       await rig.close();
@@ -338,8 +402,7 @@ const meta: Meta = {
   switchMs: SWITCH_MS,
   sdk: SDK ?? '/dist/rekey-rtc.mjs',
   calibrate: CALIBRATE,
-  heardAfterMs: HEARD_AFTER_MS,
-  windowMs: { at: AT, around: AROUND, baseline: BBM },
+  windowMs: { switch: SWITCH_WINDOW, around: AROUND, baseline: BBM },
 };
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, JSON.stringify({ meta, results }, null, 1));
@@ -354,8 +417,11 @@ interface Meta {
   switchMs: number | null;
   sdk: string;
   calibrate: boolean;
-  heardAfterMs: Record<BrowserName, number>;
-  windowMs: { at: Window; around: Window; baseline: Window };
+  windowMs: {
+    switch: Record<BrowserName, { from: number; to: number }>;
+    around: Window;
+    baseline: Window;
+  };
 }
 
 function table(rs: Result[]): string[] {
@@ -388,19 +454,19 @@ function table(rs: Result[]): string[] {
 }
 
 async function writeSection(runs: { meta: Meta; results: Result[] }[]): Promise<void> {
-  const { at, around, baseline } = runs[0]!.meta.windowMs;
-  const heard = runs[0]!.meta.heardAfterMs;
+  const { switch: at, around, baseline } = runs[0]!.meta.windowMs;
   const section = [
     'Audio lost or garbled at each switch, as heard at the sound server: the receiver page plays',
     '`remoteStream` into a private PulseAudio null sink recorded with `parec` (Chromium headful under',
     'Xvfb, Firefox headless); the sender sends a tone stepping every 10 ms through a pseudo-random',
     'sequence of 16 frequencies, decoded per symbol. Re-keys start once the recording is clean.',
     '',
-    `- **switch window**: SDK, ${at.before} ms before to ${at.after} ms after the instant the receiver's`,
-    "  crossfade is heard (its `rekey` report's `handover.at` plus the output path's latency,",
-    `  measured with \`--calibrate\`: Chromium ${heard.chromium} ms, Firefox ${heard.firefox} ms); baseline,`,
-    `  ${baseline.before} ms before to ${baseline.after} ms after the sender closes the old connection (it holds the hole).`,
-    `- **1 s around**: SDK, ${around.before} ms before to ${around.after} ms after the heard crossfade: the switch and what`,
+    "- **switch window**: SDK, where the receiver's crossfade can be heard: from its `rekey`",
+    "  report's `handover.at` (when the crossfade began) plus the output path's latency, measured",
+    `  with \`--calibrate\`: ${at.chromium.from} to ${at.chromium.to} ms after it for a Chromium receiver, ${at.firefox.from} to ${at.firefox.to} ms for`,
+    `  Firefox. Baseline: ${baseline.before} ms before to ${baseline.after} ms after the sender closes the old connection`,
+    '  (it holds the whole hole).',
+    `- **1 s around**: SDK, ${around.before} ms before to ${around.after} ms after \`handover.at\`: the switch and what`,
     '  follows it (the new connection alone, its jitter buffer young).',
     "- **control**: windows of both lengths where no re-key is under way (between one re-key's end",
     "  and the next one's start): what the call loses anyway (jitter-buffer stretching, CPU",

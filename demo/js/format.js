@@ -62,6 +62,24 @@ export function rekeyReasonLabel(reason) {
   return REASONS[reason] ?? reason;
 }
 
+/** How playout moved to the new connection (a rekey report's `handover`), in a few words. */
+export function handoverLabel(handover) {
+  if (!handover) return 'audio switch not reported';
+  const after = formatMs(handover.waitedMs);
+  switch (handover.method) {
+    case 'aligned':
+      return handover.shortfallMs > 0
+        ? `audio switched after ${after}, aligned but for ${formatMs(handover.shortfallMs)}`
+        : `audio switched after ${after}, aligned to the sample (offset ${handover.lagMs} ms)`;
+    case 'unverified':
+      return `audio switched after ${after} on the last offset measured (${handover.lagMs} ms), unchecked`;
+    case 'crossfade':
+      return `audio crossfaded after ${after}, unaligned`;
+    default:
+      return 'audio track swapped (no WebAudio)';
+  }
+}
+
 const CLOSE_REASONS = {
   local: 'you hung up',
   remote: 'the other side hung up',

@@ -7,6 +7,7 @@ import {
   formatBytes,
   formatCountdown,
   formatMs,
+  handoverLabel,
   rekeyReasonLabel,
   shortFingerprint,
   stateLabel,
@@ -215,7 +216,7 @@ export class SidePanel {
       this.meter.mark();
       this.log(
         'rekey',
-        `Re-keyed to generation ${report.generation} (${rekeyReasonLabel(report.reason)}): handshake ${formatMs(report.handshakeMs)}, overlap ${formatMs(report.overlapMs)}`,
+        `Re-keyed to generation ${report.generation} (${rekeyReasonLabel(report.reason)}): handshake ${formatMs(report.handshakeMs)}, overlap ${formatMs(report.overlapMs)}; ${handoverLabel(report.handover)}`,
         `${shortFingerprint(report.previousFingerprint)} → ${shortFingerprint(report.fingerprint)}`,
       );
     });

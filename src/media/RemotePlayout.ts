@@ -38,8 +38,8 @@ const HOLDS_CORRELATION = 0.9;
 const TRACK_RADIUS_S = 0.003;
 /** Audio compared per measurement. */
 const SNAPSHOT_S = 0.15;
-/** Largest playout-delay difference looked for, each way. */
-const MAX_LAG_S = 0.08;
+/** Largest playout-delay difference looked for, each way (two jitter buffers 100 ms apart happen). */
+const MAX_LAG_S = 0.25;
 /** Rate at which a new generation's delay returns to the reserve (0.5 % faster or slower). */
 const DELAY_RELEASE_RATE = 0.005;
 /**
@@ -97,7 +97,7 @@ export interface PlayoutOptions {
    * @default 0
    */
   reserveMs?: number;
-  /** Called once per switch, when playout has left the old generation (its audio is faded out). */
+  /** Called once per switch, when playout leaves the old generation (its 10 ms fade-out begins). */
   onSwitched?: (generation: number) => void;
 }
 
@@ -110,8 +110,9 @@ export interface PlayoutOptions {
  * AudioWorklet (src/media/playoutProcessor.ts), which holds every generation's input in a ring
  * buffer written in the same render quantum: the two generations of a switch can be compared,
  * delayed and crossfaded to the sample, so nothing is skipped or heard twice. Where the worklet
- * cannot load (no AudioWorklet, a Content-Security-Policy without `blob:`), generations are
- * crossfaded with gain nodes, unaligned; without WebAudio the stream's tracks are swapped.
+ * cannot load (no AudioWorklet; neither its module file beside the SDK nor a blob: copy allowed),
+ * generations are crossfaded with gain nodes, unaligned; without WebAudio the stream's tracks
+ * are swapped.
  */
 export class RemotePlayout {
   readonly stream: MediaStream;
@@ -189,14 +190,16 @@ export class RemotePlayout {
    * caller keeps the old generation playing (SecureCall: `rekey.switchMs`).
    *
    * The two generations carry the same audio, but each plays it through its own jitter buffer,
-   * so one is some ms behind the other, and a fresh jitter buffer stretches its audio for a
-   * while as it converges. The old generation therefore keeps playing alone while the worklet's
-   * copies of both inputs are cross-correlated every 100 ms. Once the offset has held still for
-   * 400 ms (and at least 1 s has passed), the worklet checks the offset once more on the last
-   * 10 ms and joins two aligned copies of the same audio with a 10 ms crossfade. The delay the
-   * new generation got for that is given back at 0.5 % speed-up or slow-down, so latency does
-   * not drift from switch to switch. If the offset never holds still, the switch happens at the
-   * end of the budget on the last measurement; with a budget under 250 ms, or no measurement
+   * so one is some ms behind the other, and a fresh jitter buffer stretches its audio now and
+   * then while it converges. The old generation therefore keeps playing alone, for two thirds
+   * of the budget at least, while the worklet's copies of both inputs are cross-correlated every
+   * 250 ms. Once the offset has held still for a quarter of the budget (at most 2 s), the
+   * worklet checks it once more on the last 30 ms and joins two aligned copies of the same
+   * audio with a 10 ms crossfade. If the new generation plays later than the old one can be
+   * delayed into, the old one first slows down by 1 % until it can. The delay the new
+   * generation got is given back at 0.5 % speed-up or slow-down, so latency does not drift from
+   * switch to switch. If the offset never holds still, the switch happens at the end of the
+   * budget on the last offset found; with a budget under 250 ms, or nothing to correlate
    * (silence), it is a plain crossfade.
    */
   switchTo(generation: number, budgetMs: number): void {

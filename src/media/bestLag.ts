@@ -1,42 +1,42 @@
 /** Smallest normalised correlation accepted as "the same audio". */
 export const MIN_CORRELATION = 0.6;
 
+/** Decimation of the coarse search: every 4th sample's neighbourhood (12 kHz at 48 kHz). */
+const COARSE = 4;
+
 /**
  * The shift d (samples, |d| <= maxLag) that best matches a[n] with b[n - d], i.e. how much b
  * must be delayed to line up with a; null when the best normalised correlation is weak (silence,
- * different audio). Coarse search on 2x-decimated signals, then refined at full rate.
+ * different audio). Coarse search on 4x-decimated signals, then refined at full rate.
  */
 export function bestLag(a: Float32Array, b: Float32Array, maxLag: number): number | null {
   const n = Math.min(a.length, b.length);
   if (maxLag < 0 || n <= 2 * maxLag + 64) return null;
-  const half = Math.floor(n / 2);
-  const da = new Float32Array(half);
-  const db = new Float32Array(half);
-  for (let i = 0; i < half; i++) {
-    da[i] = (a[2 * i]! + a[2 * i + 1]!) / 2;
-    db[i] = (b[2 * i]! + b[2 * i + 1]!) / 2;
+  const short = Math.floor(n / COARSE);
+  const da = new Float32Array(short);
+  const db = new Float32Array(short);
+  for (let i = 0; i < short; i++) {
+    let x = 0;
+    let y = 0;
+    for (let k = 0; k < COARSE; k++) {
+      x += a[COARSE * i + k]!;
+      y += b[COARSE * i + k]!;
+    }
+    da[i] = x;
+    db[i] = y;
   }
-  const coarseMax = Math.ceil(maxLag / 2);
+  const coarseMax = Math.ceil(maxLag / COARSE);
   let best = 0;
   let bestScore = -Infinity;
   for (let lag = -coarseMax; lag <= coarseMax; lag++) {
-    const score = correlation(da, db, half, lag, coarseMax + 1);
+    const score = correlation(da, db, short, lag, coarseMax + 1);
     if (score > bestScore) {
       bestScore = score;
-      best = lag * 2;
+      best = lag * COARSE;
     }
   }
-  let fine = best;
-  let fineScore = -Infinity;
-  for (let lag = best - 3; lag <= best + 3; lag++) {
-    if (Math.abs(lag) > maxLag) continue;
-    const score = correlation(a, b, n, lag, maxLag + 4);
-    if (score > fineScore) {
-      fineScore = score;
-      fine = lag;
-    }
-  }
-  return fineScore >= MIN_CORRELATION ? fine : null;
+  const fine = bestLagNear(a, b, best, COARSE + 1, maxLag + COARSE + 2);
+  return fine !== null && Math.abs(fine) <= maxLag ? fine : null;
 }
 
 /**
@@ -48,9 +48,9 @@ export function bestLagNear(
   b: Float32Array,
   around: number,
   radius: number,
+  margin = Math.abs(around) + radius + 1,
 ): number | null {
   const n = Math.min(a.length, b.length);
-  const margin = Math.abs(around) + radius + 1;
   if (n <= 2 * margin + 64) return null;
   let best = around;
   let bestScore = -Infinity;

@@ -25,8 +25,8 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
   const CHANNELS = 2;
   /** Largest delay a slot may get: the ring must still hold a full snapshot behind it. */
   const MAX_DELAY = RING / 2;
-  /** Samples compared before a switch (10 ms at 48 kHz). */
-  const VERIFY = 480;
+  /** Samples compared before a switch (30 ms at 48 kHz: a short window can match a periodic sound one period off). */
+  const VERIFY = 1440;
   /** Normalised correlation two copies of the same audio reach; a stretched one does not. */
   const MATCH = 0.9;
   /** Mean square below which audio counts as silence (about -60 dBFS). */
@@ -268,7 +268,7 @@ export type PlayoutCommand =
       slot: number;
       /** How much later than `from`'s input `slot`'s input must play to line up; null: unknown. */
       lag: number | null;
-      /** Switch only if the two are aligned over the last 10 ms; else reply `rejected`. */
+      /** Switch only if the two are aligned over the last 30 ms; else reply `rejected`. */
       verify: boolean;
       fade: number;
       /** Delay the new slot returns to after the fade, at `rate` samples per sample. */

@@ -11,7 +11,7 @@ describe('nothing of a retired generation lingers', () => {
     await connect(pair);
     for (let i = 1; i <= 100; i++) {
       const report = (i % 2 ? pair.a : pair.b).rekey();
-      await run(1_000); // switch, then `switchMs` (400) before the old one is retired
+      await run(1_000); // no WebAudio here: playout switches at once, the old one retires 250 ms later
       await expect(report).resolves.toMatchObject({ generation: i });
     }
     await run(1_000);
@@ -90,7 +90,7 @@ describe('nothing of a retired generation lingers', () => {
     await connect(pair);
     const rekey = pair.a.rekey();
     rekey.catch(() => undefined);
-    await run(500); // switched on both sides, retirement waits for maxOverlapMs (5 s)
+    await run(500); // switched on both sides, retirement waits for the lost confirmation (6 s)
     expect(pair.network.open('a')).toHaveLength(2);
     pair.b.close();
     await run(100);

@@ -84,11 +84,14 @@ describe('re-key protocol: loss', () => {
   });
 
   it('a lost switched message delays retirement to maxOverlapMs but completes', async () => {
-    const pair = createPair({ both: { rekey: { intervalMs: 1_000_000, maxOverlapMs: 3_000 } } });
+    const pair = createPair({
+      both: { rekey: { intervalMs: 1_000_000, maxOverlapMs: 3_000, switchMs: 1_000 } },
+    });
     await connect(pair);
     pair.signaling.drop = kind('switched');
     const report = await rekeyOnce(pair);
     expect(report.overlapMs).toBeGreaterThanOrEqual(3_000);
+    expect(report.overlapMs).toBeLessThan(3_500);
     expectOneRekeyEach(pair, 1);
   });
 });

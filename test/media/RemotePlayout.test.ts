@@ -257,7 +257,7 @@ describe('RemotePlayout with the AudioWorklet mixer', () => {
     r.track(0, 960);
     await r.run(300);
     // Still from the start, then a 3 ms step just before the first chance to switch (4 s, the
-    // measurement at 4.2 s): too recent for the measurement, not for the check of the last 10 ms.
+    // measurement at 4.2 s): too recent for the measurement, not for the check of the last 30 ms.
     const stepAt = ms(300 + 4195);
     r.track(1, (frame) => (frame < stepAt ? 480 : 624));
     r.playout.switchTo(1, 6000);
