@@ -80,6 +80,8 @@ interface Transition {
   switching: boolean;
   /** The budget is spent: a refused check is followed by an unchecked switch. */
   final: boolean;
+  /** Tracking lost the offset: the next snapshot covers the whole search range. */
+  lost: boolean;
   /** Delay (samples) the old generation is being moved to, to make room; 0 for none. */
   room: number;
   /** Earliest switch, from the start. */
@@ -125,6 +127,8 @@ export class RemotePlayout {
   private closed = false;
   private transition: Transition | null = null;
   private snapshotIds = 0;
+  /** The last snapshot's arrays, to hand back to the worklet for the next one. */
+  private spare: [ArrayBuffer, ArrayBuffer] | null = null;
   /** The switch posted to the worklet, waiting for its reply. */
   private posted: HandoverInfo | null = null;
   private readonly handovers = new Map<number, HandoverInfo>();
@@ -239,6 +243,7 @@ export class RemotePlayout {
       stableSince: null,
       switching: false,
       final: false,
+      lost: false,
       room: 0,
       settleMs: budgetMs * SETTLE_SHARE,
       stableMs: Math.min(STABLE_MAX_MS, budgetMs * STABLE_SHARE),
@@ -251,7 +256,8 @@ export class RemotePlayout {
 
   /** How the switch to `generation` went, once it happened (until the generation is removed). */
   handoverOf(generation: number): HandoverInfo | null {
-    return this.handovers.get(generation) ?? null;
+    const info = this.handovers.get(generation);
+    return info ? { ...info, measurements: { ...info.measurements } } : null;
   }
 
   /** Generations whose audio is still mixed in. */
@@ -360,8 +366,8 @@ export class RemotePlayout {
     }
   }
 
-  private post(command: PlayoutCommand): void {
-    this.mixer?.port.postMessage(command);
+  private post(command: PlayoutCommand, transfer: Transferable[] = []): void {
+    this.mixer?.port.postMessage(command, transfer);
   }
 
   private samples(seconds: number): number {
@@ -417,13 +423,25 @@ export class RemotePlayout {
       return;
     }
     transition.waiting = ++this.snapshotIds;
-    this.post({
-      type: 'snapshot',
-      id: transition.waiting,
-      slot: from.slot,
-      other: to.slot,
-      length: this.samples(SNAPSHOT_S + 2 * MAX_LAG_S),
-    });
+    // Tracking a known offset needs a window and that offset (plus the search radius) either
+    // side; finding one, the whole search range.
+    const reach =
+      transition.lag === null || transition.lost
+        ? MAX_LAG_S
+        : Math.abs(transition.lag) / this.context!.sampleRate + 2 * TRACK_RADIUS_S;
+    const spare = this.spare;
+    this.spare = null;
+    this.post(
+      {
+        type: 'snapshot',
+        id: transition.waiting,
+        slot: from.slot,
+        other: to.slot,
+        length: this.samples(SNAPSHOT_S + 2 * reach),
+        ...(spare ? { buffers: spare } : {}),
+      },
+      spare ?? [],
+    );
     transition.timer = this.platform.setTimeout(
       () => this.measure(transition),
       Math.max(0, Math.min(MEASURE_EVERY_MS, transition.deadline - now)),
@@ -441,7 +459,13 @@ export class RemotePlayout {
     let lag: number | null = null;
     if (previous !== null && correlationAt(a, b, previous) >= HOLDS_CORRELATION) lag = previous;
     else if (previous !== null) lag = bestLagNear(a, b, previous, this.samples(TRACK_RADIUS_S));
-    lag ??= bestLag(a, b, this.samples(MAX_LAG_S));
+    // A short (tracking) snapshot only covers the offsets it can: the next one is full length.
+    const reach = Math.min(
+      this.samples(MAX_LAG_S),
+      Math.floor((a.length - this.samples(SNAPSHOT_S)) / 2),
+    );
+    lag ??= bestLag(a, b, reach);
+    transition.lost = lag === null && reach < this.samples(MAX_LAG_S);
     transition.measurements.taken += 1;
     if (lag === null) {
       // Nothing to go by this time (silence, or a stretch inside the window): stability starts
@@ -491,6 +515,8 @@ export class RemotePlayout {
       transition.lag,
       transition,
     );
+    // Unchecked, it happens: on record at once (the reply adds any shortfall).
+    if (!verify) this.record(this.posted);
     this.post({
       type: 'switch',
       from: from.slot,
@@ -509,6 +535,8 @@ export class RemotePlayout {
     if (reply.type === 'snapshot') {
       if (transition && !transition.switching && reply.id === transition.waiting)
         this.onSnapshot(transition, reply.a, reply.b, reply.delay);
+      // Back to the worklet with the next request.
+      this.spare = [reply.a.buffer as ArrayBuffer, reply.b.buffer as ArrayBuffer];
     } else if (reply.type === 'rejected') {
       // The offset moved since it was measured: keep measuring until it holds still again.
       this.posted = null;
@@ -556,7 +584,8 @@ export class RemotePlayout {
         this.record(info);
         return;
       }
-      this.posted = info;
+      // Unchecked: it happens (unless a checked one just did), so it is on record at once.
+      this.record(info);
       this.post({
         type: 'switch',
         from: previous.slot,
@@ -618,9 +647,11 @@ export class RemotePlayout {
     };
   }
 
+  /** Keeps how the switch to a generation went; the first time, tells the caller it happened. */
   private record(info: HandoverInfo): void {
+    const first = !this.handovers.has(info.generation);
     this.handovers.set(info.generation, info);
-    this.options.onSwitched?.(info.generation);
+    if (first) this.options.onSwitched?.(info.generation);
   }
 
   // Video is not mixed: the active generation's video track is swapped into the stream.

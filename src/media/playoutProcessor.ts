@@ -96,8 +96,11 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
         const other = this.slots[message.other];
         if (!slot || !other) return;
         const length = Math.min(Math.max(0, Math.floor(message.length)), RING - 256);
-        const a = this.read(slot, length);
-        const b = this.read(other, length);
+        // Into the arrays the main thread sent back, when they are big enough: nothing to
+        // allocate (and collect) on the audio thread from the second snapshot on.
+        const [spareA, spareB] = message.buffers ?? [];
+        const a = this.read(slot, length, spareA);
+        const b = this.read(other, length, spareB);
         this.port.postMessage(
           { type: 'snapshot', id: message.id, frame: this.frame, a, b, delay: slot.delay },
           [a.buffer, b.buffer],
@@ -181,9 +184,12 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
       return ea > 0 && eb > 0 && sum / Math.sqrt(ea * eb) >= MATCH;
     }
 
-    /** The last `length` input samples of `slot` (first channel), oldest first. */
-    read(slot: Slot, length: number): Float32Array {
-      const out = new Float32Array(length);
+    /** The last `length` input samples of `slot` (first channel), oldest first (into `into`). */
+    read(slot: Slot, length: number, into?: ArrayBuffer): Float32Array {
+      const out =
+        into && into.byteLength >= length * 4
+          ? new Float32Array(into, 0, length)
+          : new Float32Array(length);
       const ring = slot.rings[0]!;
       const start = this.frame - length;
       for (let i = 0; i < length; i++) out[i] = ring[(start + i) & MASK]!;
@@ -259,7 +265,15 @@ export interface PlayoutWorkletScope {
 /** Main thread -> worklet. Delays, lags and fades are in samples. */
 export type PlayoutCommand =
   | { type: 'play'; slot: number; delay: number }
-  | { type: 'snapshot'; id: number; slot: number; other: number; length: number }
+  | {
+      type: 'snapshot';
+      id: number;
+      slot: number;
+      other: number;
+      length: number;
+      /** The last snapshot's arrays, handed back (transferred) for this one. */
+      buffers?: [ArrayBuffer, ArrayBuffer];
+    }
   | {
       type: 'switch';
       /** Slot playing now. */

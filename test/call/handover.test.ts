@@ -115,6 +115,26 @@ describe('a re-key heard through the playout worklet', () => {
     },
   );
 
+  it('the old connection dying while the new one settles: the new one plays at once', async () => {
+    const { pair, contexts } = setup();
+    await connect(pair);
+    await run(contexts, 500);
+    const report = pair.a.rekey();
+    await run(contexts, 1500); // generation 1 flows, playout still on 0
+    const old = pair.network.connections('a')[0]!;
+    (old as unknown as { fail(alone?: boolean): void }).fail();
+    await run(contexts, 400);
+    await expect(report).resolves.toMatchObject({
+      generation: 1,
+      handover: { method: 'crossfade' },
+    });
+    for (const side of ['a', 'b'] as const) {
+      expect(pair.network.open(side)).toHaveLength(1);
+      expect(pair[side].state).toBe('connected');
+      expect((pair.of(side, 'close') as unknown[]).length).toBe(0);
+    }
+  });
+
   it('close() in the middle of the settling time leaves no timer and no open connection', async () => {
     const { pair, contexts } = setup();
     await connect(pair);

@@ -15,7 +15,7 @@ describe('bestLag', () => {
     [2400, 2400],
     [11_900, 100],
     [100, 11_900],
-  ])
+  ] as const)
     it(`finds how much later the second copy must play (old ${old}, new ${fresh})`, () => {
       expect(bestLag(copy(old), copy(fresh), 12_000)).toBe(old - fresh);
     });

@@ -226,6 +226,26 @@ describe('playout processor', () => {
     expect(error(rig, 900, 0, rig.frame)).toBeLessThan(1e-6);
   });
 
+  it('fills the arrays handed back instead of allocating new ones', () => {
+    const rig = new ProcessorRig([heard(100), heard(300), () => null]);
+    rig.render(100);
+    const buffers: [ArrayBuffer, ArrayBuffer] = [
+      new ArrayBuffer(8000 * 4),
+      new ArrayBuffer(8000 * 4),
+    ];
+    rig.send({ type: 'snapshot', id: 3, slot: 0, other: 1, length: 6000, buffers });
+    const reply = rig.replies.at(-1) as Extract<PlayoutReply, { type: 'snapshot' }>;
+    expect(reply.a.buffer).toBe(buffers[0]);
+    expect(reply.b.buffer).toBe(buffers[1]);
+    expect(reply.a.length).toBe(6000);
+    expect(bestLag(reply.a, reply.b, 1000)).toBe(-200);
+    // Too small for the request: a new array.
+    rig.send({ type: 'snapshot', id: 4, slot: 0, other: 1, length: 9000, buffers });
+    const bigger = rig.replies.at(-1) as Extract<PlayoutReply, { type: 'snapshot' }>;
+    expect(bigger.a.buffer).not.toBe(buffers[0]);
+    expect(bigger.a.length).toBe(9000);
+  });
+
   it('clears a slot: its old audio does not leak into the next generation that takes it', () => {
     const rig = new ProcessorRig([heard(0), heard(0), () => null]);
     rig.send({ type: 'play', slot: 1, delay: 0 });
