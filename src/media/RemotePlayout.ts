@@ -17,6 +17,8 @@ const ALIGNED_FADE_MS = 10;
 const BUDGET_MARGIN_MS = 80;
 /** The first measurement, after the switch began: the new audio needs this long to reach WebAudio. */
 const FIRST_MEASURE_MS = 200;
+/** At the end of the budget, how far from the last offset the audio thread looks for it. */
+const FINAL_SEARCH_S = 0.005;
 /** How long a checked switch waits for the audio thread's answer before switching unchecked. */
 const REPLY_TIMEOUT_MS = 100;
 /** Measurements while the new generation settles. */
@@ -422,6 +424,15 @@ export class RemotePlayout {
       }
       return;
     }
+    this.requestSnapshot(transition, from, to);
+    transition.timer = this.platform.setTimeout(
+      () => this.measure(transition),
+      Math.max(0, Math.min(MEASURE_EVERY_MS, transition.deadline - now)),
+    );
+  }
+
+  /** Asks the worklet for both generations' recent input (answered in onSnapshot). */
+  private requestSnapshot(transition: Transition, from: Source, to: Source): void {
     transition.waiting = ++this.snapshotIds;
     // Tracking a known offset needs a window and that offset (plus the search radius) either
     // side; finding one, the whole search range.
@@ -441,10 +452,6 @@ export class RemotePlayout {
         ...(spare ? { buffers: spare } : {}),
       },
       spare ?? [],
-    );
-    transition.timer = this.platform.setTimeout(
-      () => this.measure(transition),
-      Math.max(0, Math.min(MEASURE_EVERY_MS, transition.deadline - now)),
     );
   }
 
@@ -523,6 +530,9 @@ export class RemotePlayout {
       slot: to.slot,
       lag: transition.lag,
       verify,
+      // Out of time: if the offset moved, the worklet looks for it near the last one.
+      search: transition.final ? this.samples(FINAL_SEARCH_S) : 0,
+      force: transition.final,
       fade: this.samples(ALIGNED_FADE_MS / 1000),
       reserve: this.reserve(),
       rate: DELAY_RELEASE_RATE,
@@ -563,7 +573,17 @@ export class RemotePlayout {
       }
       if (info) {
         const rate = this.context!.sampleRate;
-        this.record({ ...info, shortfallMs: round((reply.shortfall * 1000) / rate) });
+        const measured = info.method === 'aligned' || info.method === 'unverified';
+        this.record({
+          ...info,
+          ...(measured
+            ? {
+                method: reply.verified ? 'aligned' : 'unverified',
+                lagMs: round((reply.lag * 1000) / rate),
+              }
+            : {}),
+          shortfallMs: round((reply.shortfall * 1000) / rate),
+        });
       }
     }
   }
@@ -592,6 +612,8 @@ export class RemotePlayout {
         slot: next.slot,
         lag: null,
         verify: false,
+        search: 0,
+        force: true,
         fade: this.samples(fadeMs / 1000),
         reserve: this.reserve(),
         rate: DELAY_RELEASE_RATE,

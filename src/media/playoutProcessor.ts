@@ -120,13 +120,22 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
         const from = this.slots[message.from];
         // Already playing that slot: a late duplicate of a switch that happened.
         if (!from || from === slot || this.current === message.slot) return;
-        const wantedDelay = message.lag === null ? from.delay : from.delay + message.lag;
-        // Verified only where alignment is possible: a shortfall does not get better by waiting.
+        let wantedDelay = message.lag === null ? from.delay : from.delay + message.lag;
+        // Checked only where alignment is possible: a shortfall does not get better by waiting.
         const possible = wantedDelay === clampDelay(wantedDelay);
-        if (message.verify && possible && !this.matches(from, slot, wantedDelay)) {
-          // A jitter buffer stretched its audio since the lag was measured: measure again.
-          this.port.postMessage({ type: 'rejected', frame: this.frame });
-          return;
+        let verified = message.verify && possible && this.score(from, slot, wantedDelay) >= MATCH;
+        if (message.verify && possible && !verified) {
+          // A jitter buffer stretched its audio since the lag was measured. Out of time (search
+          // > 0), look for the offset near it on the last 30 ms; otherwise measure again.
+          const found =
+            message.search > 0 ? this.near(from, slot, wantedDelay, message.search) : null;
+          if (found !== null) {
+            wantedDelay = found;
+            verified = true;
+          } else if (!message.force) {
+            this.port.postMessage({ type: 'rejected', frame: this.frame });
+            return;
+          }
         }
         // Freeze the old slot's delay for the fade: the alignment was computed against it.
         from.delayTarget = from.delay;
@@ -145,6 +154,9 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
           type: 'switched',
           frame: this.frame,
           delay: slot.delay,
+          verified,
+          // The offset switched on (samples), as `lag` in the command.
+          lag: wanted - from.delay,
           // Samples of the old generation's timeline that the new one could not be aligned to.
           shortfall: Math.round(Math.abs(wanted - slot.delay)),
         });
@@ -163,11 +175,26 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
       }
     }
 
+    /** The delay within `radius` of `around` at which `b` best matches `a` (>= MATCH), or null. */
+    near(a: Slot, b: Slot, around: number, radius: number): number | null {
+      let best: number | null = null;
+      let bestScore = MATCH;
+      for (let d = Math.max(0, Math.round(around - radius)); d <= around + radius; d++) {
+        const score = this.score(a, b, d);
+        if (score >= bestScore) {
+          bestScore = score;
+          best = d;
+        }
+      }
+      return best;
+    }
+
     /**
-     * Whether `a` as it plays now and `b` played `delay` samples late carry the same audio over
-     * the last VERIFY samples (or both are near silence, where any alignment is inaudible).
+     * How well `a` as it plays now and `b` played `delay` samples late carry the same audio over
+     * the last VERIFY samples: normalised correlation, 1 when both are near silence (any
+     * alignment of silence is inaudible).
      */
-    matches(a: Slot, b: Slot, delay: number): boolean {
+    score(a: Slot, b: Slot, delay: number): number {
       const ra = a.rings[0]!;
       const rb = b.rings[0]!;
       let sum = 0;
@@ -180,8 +207,8 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
         ea += x * x;
         eb += y * y;
       }
-      if (ea < SILENCE * VERIFY && eb < SILENCE * VERIFY) return true;
-      return ea > 0 && eb > 0 && sum / Math.sqrt(ea * eb) >= MATCH;
+      if (ea < SILENCE * VERIFY && eb < SILENCE * VERIFY) return 1;
+      return ea > 0 && eb > 0 ? sum / Math.sqrt(ea * eb) : 0;
     }
 
     /** The last `length` input samples of `slot` (first channel), oldest first (into `into`). */
@@ -284,6 +311,10 @@ export type PlayoutCommand =
       lag: number | null;
       /** Switch only if the two are aligned over the last 30 ms; else reply `rejected`. */
       verify: boolean;
+      /** When the check fails, look this far (samples) either side for the offset on the last 30 ms. */
+      search: number;
+      /** When the check fails and nothing is found, switch anyway (the end of the budget). */
+      force: boolean;
       fade: number;
       /** Delay the new slot returns to after the fade, at `rate` samples per sample. */
       reserve: number;
@@ -295,7 +326,15 @@ export type PlayoutCommand =
 /** Worklet -> main thread. */
 export type PlayoutReply =
   | { type: 'snapshot'; id: number; frame: number; a: Float32Array; b: Float32Array; delay: number }
-  | { type: 'switched'; frame: number; delay: number; shortfall: number }
+  | {
+      type: 'switched';
+      frame: number;
+      delay: number;
+      shortfall: number;
+      /** The alignment passed the check (or was found near the one asked for). */
+      verified: boolean;
+      lag: number;
+    }
   | { type: 'rejected'; frame: number };
 
 /** The worklet module's source text. */

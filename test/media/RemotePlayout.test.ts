@@ -252,6 +252,24 @@ describe('RemotePlayout with the AudioWorklet mixer', () => {
     expect(info.measurements.taken).toBeGreaterThan(info.measurements.correlated);
   });
 
+  it('at the end of the budget, a failed check looks for the offset near the last one', async () => {
+    const r = rig();
+    r.track(0, 2400);
+    await r.run(300);
+    // Never still (1 ms steps every 600 ms), then a 3 ms step after the last regular
+    // measurement (5.7 s): that one is stale when the budget runs out (5.91 s).
+    const stepAt = ms(300 + 5760);
+    r.track(1, (frame) => 1440 - 48 * Math.floor(frame / ms(600)) - (frame >= stepAt ? 144 : 0));
+    r.playout.switchTo(1, 6000);
+    await r.run(6000);
+    expect(r.switched).toEqual([1]);
+    // Found on the audio thread, 3 ms from the last measurement, and checked there.
+    const info = r.playout.handoverOf(1)!;
+    expect(info).toMatchObject({ method: 'aligned', lagMs: 33, shortfallMs: 0 });
+    expect(info.waitedMs).toBeGreaterThanOrEqual(5900);
+    expect(exactAround(r, 700, 2600)).toBeLessThan(1e-4);
+  });
+
   it('re-checks on the audio thread and measures again when the offset moved just before', async () => {
     const r = rig();
     r.track(0, 960);

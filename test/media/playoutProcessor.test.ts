@@ -71,6 +71,8 @@ describe('playout processor', () => {
         frame: switchedAt,
         delay: reserve + lag!,
         shortfall: 0,
+        verified: true,
+        lag,
       });
       rig.render(20);
       // Before, through and after the fade: the same timeline, to the sample.
