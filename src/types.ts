@@ -112,10 +112,12 @@ export interface RekeyReport {
 export interface HandoverInfo {
   generation: number;
   /**
-   * - `aligned`: the two generations' offset was measured, stable and checked on the audio
-   *   thread right before a crossfade of two aligned copies.
-   * - `unverified`: the budget ran out before the offset was stable (a jitter buffer kept
-   *   stretching): aligned on the last measurement, unchecked.
+   * - `aligned`: the two generations' offset was measured and checked on the audio thread
+   *   (on the last 30 ms) right before a crossfade of two aligned copies.
+   * - `unverified`: the switch could not be checked: the budget ran out and the last offset
+   *   measured no longer matched (nor one within 5 ms of it), or the new generation played
+   *   later than the old one could be delayed into (see `shortfallMs`); switched on the last
+   *   offset all the same.
    * - `crossfade`: no measurement (silence, short budget, no AudioWorklet): a plain crossfade.
    * - `swap`: no WebAudio: the stream's track was swapped.
    */

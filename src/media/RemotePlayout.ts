@@ -205,8 +205,9 @@ export class RemotePlayout {
    * delayed into, the old one first slows down by 1 % until it can. The delay the new
    * generation got is given back at 0.5 % speed-up or slow-down, so latency does not drift from
    * switch to switch. If the offset never holds still, the switch happens at the end of the
-   * budget on the last offset found; with a budget under 250 ms, or nothing to correlate
-   * (silence), it is a plain crossfade.
+   * budget on the last offset found (checked there, or looked for within 5 ms of it on the last
+   * 30 ms, or else unchecked); with a budget under 250 ms, or nothing to correlate (silence), it
+   * is a plain crossfade.
    */
   switchTo(generation: number, budgetMs: number): void {
     if (this.closed || this.active === generation) return;

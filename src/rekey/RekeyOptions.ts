@@ -35,7 +35,8 @@ export interface RekeyOptions {
    * far apart the two connections play the same audio; once that offset has held still for a
    * quarter of `switchMs` (at most 2 s), it aligns the two to the sample and crossfades (10 ms),
    * so nothing is skipped or heard twice. At the end of `switchMs` it switches on the last
-   * measurement. Under 250 ms there is no time to measure: a plain crossfade over `switchMs`.
+   * offset found (checked, or looked for within 5 ms, on the audio thread). Under 250 ms there is
+   * no time to measure: a plain crossfade over `switchMs`.
    * Keep `intervalMs` well above it.
    * @default 6_000
    */
