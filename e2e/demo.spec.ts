@@ -161,6 +161,8 @@ for (const name of ['chromium', 'firefox'] as BrowserName[]) {
 
       // The start page creates a room and hands out the two links.
       await home.goto(demo.url);
+      // No links before there is a room (they would point nowhere).
+      await expect(home.getByRole('link', { name: 'Open as caller' })).toBeHidden();
       await home.getByRole('button', { name: 'Create room' }).click();
       await expect(home.getByRole('link', { name: 'Open as caller' })).toBeVisible();
       const callerLink = await home
