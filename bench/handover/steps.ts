@@ -1,13 +1,17 @@
-// Which way the heard timeline steps, in the recordings a `run.ts --save DIR` run kept:
+// Which way, and how often, the heard timeline steps, in the recordings a
+// `run.ts --save DIR` run kept:
 //
 //   node --import tsx bench/handover/steps.ts bench/.out/final
 //
-// For each SDK recording in DIR, from its first scored switch on: every change of delay over
-// STEP_MS between two consecutive correctly heard symbols, later (content inserted: a jitter
-// buffer concealing or stretching) or earlier (content skipped), and how far the delay moved in
-// all. Steps that all go one way, with the delay coming back down gradually, are jitter buffers
-// raising their delay in one go and lowering it slowly: not a misaligned switch, which would
-// step either way.
+// A step is a change of delay over STEP_MS between two consecutive correctly heard symbols:
+// later (content inserted: a jitter buffer concealing or stretching) or earlier (content
+// skipped). Counted per recording, with the seconds of audio they were counted over:
+// - SDK rows: from the first scored switch to the end (switches included).
+// - Baseline rows: only between reconnects, outside BBM_SKIP of each (the hole and the new
+//   connection's first second), so what is left is a plain `<audio>` element playing young
+//   connections, with no WebAudio in the way.
+// Steps that all go one way, at the same rate in both, are the browsers' jitter buffers raising
+// their delay in one go: not a misaligned switch, which would step either way.
 import { readdirSync, readFileSync } from 'node:fs';
 import { decode } from '../../e2e/audio/decode';
 import { SENDER_SEED, type PageEvent } from '../../e2e/audio/session';
@@ -15,12 +19,14 @@ import { SAMPLE_RATE } from '../../e2e/audio/signal.mjs';
 import type { RekeyReport } from '../../src/types';
 
 const STEP_MS = 5;
+/** Around each baseline reconnect (ms from the sender's close): not counted. */
+const BBM_SKIP = { before: 100, after: 1000 };
+
 const dir = process.argv[2];
 if (!dir) {
   console.error('usage: node --import tsx bench/handover/steps.ts DIR (a run.ts --save directory)');
   process.exit(2);
 }
-const perMs = SAMPLE_RATE / 1000;
 let files: string[];
 try {
   files = readdirSync(dir);
@@ -29,13 +35,15 @@ try {
   process.exit(1);
 }
 const names = files
-  .filter((f) => f.endsWith('-sdk.pcm'))
+  .filter((f) => /-(sdk|bbm)\.pcm$/.test(f))
   .map((f) => f.slice(0, -'.pcm'.length))
   .sort();
 if (names.length === 0) {
-  console.error(`no SDK recordings (*-sdk.pcm) in ${dir}`);
+  console.error(`no recordings (*-sdk.pcm, *-bbm.pcm) in ${dir}`);
   process.exit(1);
 }
+
+const perMs = SAMPLE_RATE / 1000;
 for (const name of names) {
   const raw = readFileSync(`${dir}/${name}.pcm`);
   const pcm = new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
@@ -43,34 +51,54 @@ for (const name of names) {
     startedAt: number;
     events: PageEvent[];
   };
-  const first = saved.events
-    .filter((e) => e.type === 'rekey')
-    .map((e) => (e.data as RekeyReport).handover)
-    .find((h) => h !== null);
-  if (!first) {
-    console.log(`${name}: no handover on record`);
+  const counted = name.endsWith('-sdk') ? sdkSpan(saved) : bbmSpan(saved);
+  if (!counted) {
+    console.log(`${name}: nothing to count (no switch on record)`);
     continue;
   }
-  const from = (first.at - saved.startedAt) * perMs;
-  const good = decode(pcm, SENDER_SEED).runs.filter((r) => r.index >= 0 && r.center >= from);
-  if (good.length < 2) {
-    console.log(`${name}: too little heard after the first switch`);
-    continue;
-  }
+  const good = decode(pcm, SENDER_SEED).runs.filter((r) => r.index >= 0);
   const later: number[] = [];
   const earlier: number[] = [];
+  let seconds = 0;
   for (let i = 1; i < good.length; i++) {
+    const a = good[i - 1]!.center / perMs;
+    const b = good[i]!.center / perMs;
+    if (!counted(a) || !counted(b)) continue;
+    seconds += (b - a) / 1000;
     const step = (good[i]!.delay - good[i - 1]!.delay) / perMs;
     if (step > STEP_MS) later.push(step);
     else if (step < -STEP_MS) earlier.push(step);
   }
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0).toFixed(0);
-  const seconds = (good[good.length - 1]!.center - good[0]!.center) / SAMPLE_RATE;
-  const start = good[0]!.delay / perMs;
-  const end = good[good.length - 1]!.delay / perMs;
+  const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0).toFixed(0);
+  const rate = seconds > 0 ? ((later.length + earlier.length) / seconds).toFixed(3) : '-';
   console.log(
-    `${name}: ${seconds.toFixed(0)} s from the first switch; delay ${start.toFixed(0)} -> ` +
-      `${end.toFixed(0)} ms; steps over ${STEP_MS} ms: ${later.length} later (${sum(later)} ms), ` +
-      `${earlier.length} earlier (${sum(earlier)} ms)`,
+    `${name}: ${seconds.toFixed(1)} s counted; steps over ${STEP_MS} ms: ` +
+      `${later.length} later (${sum(later)} ms), ${earlier.length} earlier (${sum(earlier)} ms); ` +
+      `${rate} per second`,
   );
+}
+
+/** SDK: from the first switch heard on (ms of recording) to the end. */
+function sdkSpan(saved: { startedAt: number; events: PageEvent[] }) {
+  const first = saved.events
+    .filter((e) => e.type === 'rekey')
+    .map((e) => (e.data as RekeyReport).handover)
+    .find((h) => h !== null);
+  if (!first) return null;
+  const from = first.at - saved.startedAt;
+  return (ms: number) => ms >= from;
+}
+
+/** Baseline: between its first and last reconnect, away from each. */
+function bbmSpan(saved: { startedAt: number; events: PageEvent[] }) {
+  const closes = saved.events
+    .filter((e) => e.type === 'raw-switch')
+    .map((e) => e.at - saved.startedAt);
+  if (closes.length === 0) return null;
+  const first = closes[0]!;
+  const last = closes[closes.length - 1]!;
+  return (ms: number) =>
+    ms >= first &&
+    ms <= last + BBM_SKIP.after &&
+    !closes.some((c) => ms > c - BBM_SKIP.before && ms < c + BBM_SKIP.after);
 }
