@@ -146,6 +146,7 @@ export class SecureCall extends EventEmitter<SecureCallEvents> {
     this.role = this.options.role;
     this.platform = { ...browserPlatform(), ...options.platform };
     this.playout = new RemotePlayout(this.platform, {
+      speaker: this.options.audioOutput === 'speaker',
       onSwitched: (generation) => this.onPlayoutSwitched(generation),
     });
     this.remoteStream = this.playout.stream;

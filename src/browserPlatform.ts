@@ -11,13 +11,13 @@ function randomId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function playMuted(track: MediaStreamTrack): () => void {
+function playTrack(track: MediaStreamTrack, muted: boolean): () => void {
   if (typeof document === 'undefined') return () => undefined;
   const element = document.createElement('audio');
-  element.muted = true;
+  element.muted = muted;
   element.srcObject = new MediaStream([track]);
-  // A rejected play() (autoplay policy) only means the keep-alive did not start; WebAudio may
-  // still get the track, so there is nothing to report here.
+  // A rejected play() (autoplay policy) is not reported here: a muted keep-alive may not be
+  // needed, and audible playback starts with the call's resume() from a user gesture.
   element.play().catch(() => undefined);
   return () => {
     element.pause();
@@ -58,7 +58,8 @@ export function browserPlatform(): Platform {
     },
     AudioWorkletNode: typeof AudioWorkletNode === 'function' ? AudioWorkletNode : null,
     playoutWorkletUrl: playoutWorkletUrl(),
-    playMuted,
+    playMuted: (track) => playTrack(track, true),
+    playAudible: (track) => playTrack(track, false),
     setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
     clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
     now: () => Date.now(),

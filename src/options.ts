@@ -56,6 +56,18 @@ export interface SecureCallOptions {
    * @default 3_000
    */
   iceGatheringTimeoutMs?: number;
+  /**
+   * Who plays the remote audio.
+   * - `'remoteStream'`: the app does, by attaching `call.remoteStream` to an `<audio>` element.
+   * - `'speaker'`: the SDK does, from its AudioContext straight to the default audio output; do
+   *   not also play `remoteStream` (it still carries the same audio, for recording or meters).
+   *   Better in Chromium: its `<audio>` element resamples a WebAudio-made stream to its own
+   *   clock, which garbled or pitch-shifted the first seconds of 5 in 6 freshly started calls in
+   *   our measurements (BENCHMARKS.md); played from the AudioContext, none. Without WebAudio the
+   *   SDK plays each generation in an `<audio>` element of its own.
+   * @default 'remoteStream'
+   */
+  audioOutput?: 'remoteStream' | 'speaker';
   /** @internal Replaces browser APIs, for tests. */
   platform?: Partial<Platform>;
 }
@@ -68,6 +80,7 @@ export interface ResolvedCallOptions {
   statsIntervalMs: number;
   connectTimeoutMs: number;
   iceGatheringTimeoutMs: number;
+  audioOutput: 'remoteStream' | 'speaker';
 }
 
 const KNOWN = new Set([
@@ -81,6 +94,7 @@ const KNOWN = new Set([
   'telemetry',
   'connectTimeoutMs',
   'iceGatheringTimeoutMs',
+  'audioOutput',
   'platform',
 ]);
 
@@ -115,6 +129,9 @@ export function resolveCallOptions(options: unknown): ResolvedCallOptions {
   if (config !== undefined && (config === null || typeof config !== 'object')) {
     throw new TypeError('rtcConfiguration must be an RTCConfiguration object');
   }
+  const audioOutput = o['audioOutput'] === undefined ? 'remoteStream' : o['audioOutput'];
+  if (audioOutput !== 'remoteStream' && audioOutput !== 'speaker')
+    throw new TypeError("audioOutput must be 'remoteStream' or 'speaker'");
   return {
     role: o['role'],
     send: o['send'] as ResolvedCallOptions['send'],
@@ -128,5 +145,6 @@ export function resolveCallOptions(options: unknown): ResolvedCallOptions {
       3_000,
       100,
     ),
+    audioOutput,
   };
 }

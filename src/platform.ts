@@ -19,6 +19,8 @@ export interface Platform {
    * element (muted is enough; crbug.com/933677). Returns a function that stops that playback.
    */
   playMuted(track: MediaStreamTrack): () => void;
+  /** Plays a track aloud in a media element of its own; returns a function that stops it. */
+  playAudible(track: MediaStreamTrack): () => void;
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
   now(): number;

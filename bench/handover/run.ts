@@ -2,7 +2,7 @@
 //
 //   node --import tsx bench/handover/run.ts [--rekeys 20] [--pairs chromium:chromium,...]
 //        [--modes sdk,bbm] [--switch-ms 6000] [--sdk /url/of/bundle.mjs] [--write]
-//        [--out file.json] [--save DIR]
+//        [--out file.json] [--save DIR] [--warm-up 1] [--audio-output remoteStream|speaker]
 //   node --import tsx bench/handover/run.ts --calibrate [--rekeys 10] [--pairs ...]
 //   node --import tsx bench/handover/run.ts --report a.json [b.json ...]
 //
@@ -62,6 +62,13 @@ const SWITCH_MS = args.includes('--switch-ms') ? Number(option('switch-ms', ''))
 const SDK = args.includes('--sdk') ? option('sdk', '') : undefined;
 const OUT = option('out', 'bench/handover/last-run.json');
 const SAVE = args.includes('--save') ? option('save', 'bench/.out/handover') : null;
+/** Who plays the receiver's audio: the page's <audio> element, or the SDK itself. */
+const AUDIO_OUTPUT = option('audio-output', 'remoteStream');
+if (AUDIO_OUTPUT !== 'remoteStream' && AUDIO_OUTPUT !== 'speaker')
+  throw new Error("--audio-output: 'remoteStream' or 'speaker'");
+/** Re-keys before the scored ones (see runSdk). */
+const WARM_UP = Number(option('warm-up', '1'));
+if (!Number.isInteger(WARM_UP) || WARM_UP < 0) throw new Error('--warm-up: a whole number >= 0');
 const SIGNALING_DELAY_MS = 50;
 
 /**
@@ -146,6 +153,7 @@ async function runSdk(rig: Rig, sender: BrowserName, receiver: BrowserName): Pro
         play: true,
         seed: RECEIVER_SEED,
         rekey,
+        audioOutput: AUDIO_OUTPUT,
       }),
     ]);
     // Past the first connection's own jitter-buffer convergence, then one re-key that is not
@@ -153,10 +161,12 @@ async function runSdk(rig: Rig, sender: BrowserName, receiver: BrowserName): Pro
     // seen at the sound server) when the page's second remote track starts playing; then a
     // clean recording.
     await sleep(3000);
-    await pair.receiver
-      .evaluate(() => (window as unknown as Win).call.rekey())
-      .catch(() => undefined);
-    await sleep(GAP_MS);
+    for (let i = 0; i < WARM_UP; i++) {
+      await pair.receiver
+        .evaluate(() => (window as unknown as Win).call.rekey())
+        .catch(() => undefined);
+      await sleep(GAP_MS);
+    }
     const cleanBefore = await untilClean(recording, SENDER_SEED);
     const warmUp = (await pageEvents(pair.receiver, 'rekey')).length;
     let failures = 0;

@@ -1,6 +1,7 @@
 // Page side of the audio measurements (e2e/rekey-audio.spec.ts, bench/handover).
 // - startSignal(): the stepped-tone signal of signal.mjs as a local audio track.
-// - startCall(): a SecureCall whose remoteStream plays in <audio> only if `play` is set, so only
+// - startCall(): a SecureCall whose remoteStream plays in <audio> only if `play` is set (or, with
+//   audioOutput 'speaker', that the SDK plays itself), so only
 //   the measured receiver is heard at the sound server.
 // - startRaw() / rawSwitch(): a break-before-make baseline on raw RTCPeerConnections.
 // Signaling goes through e2e/support/signaling.ts's relay (window.__sendToPeer /
@@ -95,7 +96,8 @@ window.startCall = async ({ role, play, seed, ...options }) => {
   call = new SecureCall({ role, send: (m) => window.__sendToPeer(m), localStream, ...options });
   window.call = call;
   for (const type of CALL_EVENTS) call.on(type, (payload) => record(type, payload));
-  if (play) {
+  // audioOutput 'speaker': the SDK plays the call itself; nothing to attach.
+  if (play && options.audioOutput !== 'speaker') {
     const audio = document.getElementById('remote');
     audio.srcObject = call.remoteStream;
     audio.play().catch((e) => record('play-failed', String(e)));
@@ -107,6 +109,7 @@ window.startCall = async ({ role, play, seed, ...options }) => {
 
 /** Snapshot of what a test checks: generation, sources mixed, tracks of remoteStream. */
 window.callInfo = () => ({
+  elementPlays: document.getElementById('remote').srcObject !== null,
   state: call?.state,
   generation: call?.generation,
   remoteTracks: call?.remoteStream.getAudioTracks().map((t) => t.readyState),

@@ -103,6 +103,12 @@ export interface PlayoutOptions {
   reserveMs?: number;
   /** Called once per switch, when playout leaves the old generation (its 10 ms fade-out begins). */
   onSwitched?: (generation: number) => void;
+  /**
+   * Also play the mix to the AudioContext's own output (the default audio device), not only into
+   * `stream`: the app then attaches nothing. Without WebAudio, each generation's track plays in
+   * a media element of its own instead.
+   */
+  speaker?: boolean;
 }
 
 /**
@@ -122,6 +128,8 @@ export class RemotePlayout {
   readonly stream: MediaStream;
   private readonly context: AudioContext | null;
   private readonly destination: MediaStreamAudioDestinationNode | null;
+  /** Without WebAudio, with `speaker`: stops the element playing the active track. */
+  private stopAudible: (() => void) | null = null;
   private readonly sources = new Map<number, Source>();
   private mode: Mode;
   private mixer: AudioWorkletNode | null = null;
@@ -296,6 +304,8 @@ export class RemotePlayout {
     for (const generation of [...this.sources.keys()]) this.remove(generation);
     this.closed = true;
     this.dropMixer();
+    this.stopAudible?.();
+    this.stopAudible = null;
     this.destination?.stream.getTracks().forEach((t) => t.stop());
     void this.context?.close().catch(() => undefined);
   }
@@ -331,7 +341,7 @@ export class RemotePlayout {
       mixer.port.onmessage = (event: MessageEvent<PlayoutReply>) => this.onReply(event.data);
       // A processor that throws outputs silence from then on: fall back to gain nodes.
       mixer.onprocessorerror = () => this.useDirect();
-      mixer.connect(this.destination!);
+      this.output(mixer);
       this.mixer = mixer;
       this.mode = 'worklet';
       for (const source of this.sources.values()) this.connectToMixer(source);
@@ -400,11 +410,18 @@ export class RemotePlayout {
       source.node.connect(this.mixer, 0, source.slot);
   }
 
+  /** Sends a mix into `stream`, and to the speaker when asked. */
+  private output(node: AudioNode): void {
+    node.connect(this.destination!);
+    if (this.options.speaker && this.context) node.connect(this.context.destination);
+  }
+
   private connectDirect(source: Source, level: number): void {
     if (!this.context || !this.destination || !source.node) return;
     const gain = this.context.createGain();
     gain.gain.value = level;
-    source.node.connect(gain).connect(this.destination);
+    source.node.connect(gain);
+    this.output(gain);
     source.gain = gain;
   }
 
@@ -695,6 +712,11 @@ export class RemotePlayout {
   private swapInto(track: MediaStreamTrack): void {
     for (const old of this.stream.getAudioTracks()) if (old !== track) this.stream.removeTrack(old);
     if (!this.stream.getTrackById(track.id)) this.stream.addTrack(track);
+    if (this.options.speaker) {
+      // A new element per track: swapping the track of a playing element silences Chromium's.
+      this.stopAudible?.();
+      this.stopAudible = this.platform.playAudible(track);
+    }
   }
 }
 

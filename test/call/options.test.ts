@@ -34,6 +34,7 @@ describe('SecureCall option validation', () => {
       statsIntervalMs: 100,
       connectTimeoutMs: 1_000,
       iceGatheringTimeoutMs: 100,
+      audioOutput: 'speaker',
       rekey: {
         intervalMs: 1_000,
         maxBytes: 1024,
@@ -71,6 +72,8 @@ describe('SecureCall option validation', () => {
     [{ statsIntervalMs: Infinity }, 'statsIntervalMs'],
     [{ connectTimeoutMs: -1 }, 'connectTimeoutMs'],
     [{ iceGatheringTimeoutMs: 0 }, 'iceGatheringTimeoutMs'],
+    [{ audioOutput: 'element' }, 'audioOutput'],
+    [{ audioOutput: null }, 'audioOutput'],
     [{ rekey: null }, 'rekey'],
     [{ rekey: 3_600_000 }, 'rekey'],
     [{ rekey: [] }, 'rekey'],

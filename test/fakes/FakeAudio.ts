@@ -128,6 +128,8 @@ export class FakeAudioContext {
   readonly sources: FakeSourceNode[] = [];
   readonly gains: FakeGainNode[] = [];
   readonly destinationNode: FakeNode & { stream: FakeMediaStream };
+  /** The context's own output (the speaker). */
+  readonly destination: FakeNode;
   /** What the call's output played, one sample per frame (first channel). */
   readonly output: number[] = [];
   readonly audioWorklet: { addModule(url: string): Promise<void> } | undefined;
@@ -136,6 +138,7 @@ export class FakeAudioContext {
     this.destinationNode = Object.assign(new FakeNode(this), {
       stream: new FakeMediaStream([new FakeMediaStreamTrack('audio', 'mixed')]),
     });
+    this.destination = new FakeNode(this);
     this.audioWorklet = options.noWorklet
       ? undefined
       : {
@@ -180,9 +183,7 @@ export class FakeAudioContext {
 
   private renderQuantum(): void {
     const out = new Float32Array(QUANTUM);
-    const mixer = this.worklets.find((w) =>
-      w.connections.some((c) => c.target === this.destinationNode),
-    );
+    const mixer = this.worklets.find((w) => this.reaches(w, this.destinationNode));
     if (mixer) {
       const inputs: Float32Array[][] = Array.from({ length: mixer.inputs }, () => []);
       for (const source of this.sources) {
@@ -199,7 +200,7 @@ export class FakeAudioContext {
       for (const c of source.connections) {
         const gain = c.target;
         if (!(gain instanceof FakeGainNode)) continue;
-        if (!gain.connections.some((g) => g.target === this.destinationNode)) continue;
+        if (!this.reaches(gain, this.destinationNode)) continue;
         const block = this.block(source);
         for (let k = 0; k < QUANTUM; k++)
           out[k]! += block[k]! * gain.gain.at((this.frame + k) / this.sampleRate);
@@ -207,6 +208,17 @@ export class FakeAudioContext {
     }
     this.output.push(...out);
     this.frame += QUANTUM;
+  }
+
+  /** Whether `node` feeds `target`, directly or through unity gain nodes (a bus). */
+  reaches(node: FakeNode, target: FakeNode): boolean {
+    return node.connections.some(
+      (c) =>
+        c.target === target ||
+        (c.target instanceof FakeGainNode &&
+          c.target.gain.value === 1 &&
+          this.reaches(c.target, target)),
+    );
   }
 
   private block(source: FakeSourceNode): Float32Array {

@@ -34,6 +34,7 @@ export function fakePlatform(options: FakePlatformOptions = {}): Platform {
     AudioWorkletNode: null,
     playoutWorkletUrl: null,
     playMuted: () => () => undefined,
+    playAudible: () => () => undefined,
     setTimeout: (callback, ms) => setTimeout(callback, ms),
     clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
     now: () => Date.now(),

@@ -40,7 +40,7 @@ interface Rig {
   run(ms: number): Promise<void>;
 }
 
-function rig(options: Partial<FakeAudioOptions> = {}, reserveMs?: number): Rig {
+function rig(options: Partial<FakeAudioOptions> = {}, reserveMs?: number, speaker?: boolean): Rig {
   const lateness = new Map<FakeMediaStreamTrack, Lateness>();
   const audio = fakeAudioPlatform({
     signalOf: (track) => {
@@ -54,6 +54,7 @@ function rig(options: Partial<FakeAudioOptions> = {}, reserveMs?: number): Rig {
   const playout = new RemotePlayout(platform, {
     onSwitched: (g) => switched.push(g),
     ...(reserveMs === undefined ? {} : { reserveMs }),
+    ...(speaker === undefined ? {} : { speaker }),
   });
   const context = audio.contexts[0]!;
   return {
@@ -379,6 +380,77 @@ describe('RemotePlayout without the worklet', () => {
     expect(
       lateness(r.context.output, end - ms(50), end, 900, 1000).every((b) => b.late === 960),
     ).toBe(true);
+  });
+});
+
+describe('RemotePlayout playing to the speaker itself', () => {
+  for (const [name, options] of [
+    ['the worklet mixer', {}],
+    ['gain nodes', { noWorklet: true }],
+  ] as const) {
+    it(`through ${name}: the mix goes to the context's output as well as into the stream`, async () => {
+      const r = rig(options, undefined, true);
+      r.track(0, 960);
+      await r.run(300);
+      r.track(1, 480);
+      r.playout.switchTo(1, 3000);
+      await r.run(3000);
+      expect(r.switched).toEqual([1]);
+      const feeds = (target: unknown) =>
+        [...r.context.worklets, ...r.context.gains].filter((n) =>
+          n.connections.some((c) => c.target === target),
+        );
+      // Whatever feeds the speaker feeds the stream too: both play the same mix.
+      const speaker = feeds(r.context.destination);
+      expect(speaker.length).toBeGreaterThan(0);
+      for (const node of speaker)
+        expect(node.connections.map((c) => c.target)).toContain(r.context.destinationNode);
+      // The mix itself is what it is without the speaker: aligned, or the new one after a fade.
+      if (r.context.worklets.length > 0) {
+        expect(r.playout.handoverOf(1)).toMatchObject({ method: 'aligned' });
+        expect(exactAround(r, 900, 1000)).toBeLessThan(LEVEL / 10);
+      } else {
+        const end = r.context.output.length;
+        const heard = continuity(r.context.output, end - ms(50), end, 0, 1000);
+        expect(heard.blocks.every((b) => b.late === 480)).toBe(true);
+      }
+      r.playout.close();
+      for (const node of speaker) expect(node.connections).toHaveLength(0);
+    });
+  }
+
+  it('not unless asked: by default nothing reaches the context output', async () => {
+    const r = rig();
+    r.track(0, 960);
+    await r.run(300);
+    const all = [...r.context.worklets, ...r.context.gains, ...r.context.sources];
+    expect(all.some((n) => n.connections.some((c) => c.target === r.context.destination))).toBe(
+      false,
+    );
+    expect(r.context.reaches(r.context.worklets[0]!, r.context.destinationNode)).toBe(true);
+  });
+
+  it('without WebAudio, plays each generation in an element of its own, one at a time', () => {
+    const playing: string[] = [];
+    const platform: Platform = {
+      ...fakePlatform(),
+      playAudible: (track) => {
+        playing.push(track.id);
+        return () => playing.splice(playing.indexOf(track.id), 1);
+      },
+    };
+    const playout = new RemotePlayout(platform, { speaker: true });
+    const a = new FakeMediaStreamTrack('audio', 'a') as unknown as MediaStreamTrack;
+    const b = new FakeMediaStreamTrack('audio', 'b') as unknown as MediaStreamTrack;
+    playout.add(0, a);
+    expect(playing).toEqual([a.id]);
+    playout.add(1, b);
+    expect(playing).toEqual([a.id]);
+    playout.switchTo(1, 6000);
+    expect(playing).toEqual([b.id]);
+    playout.close();
+    playout.close();
+    expect(playing).toEqual([]);
   });
 });
 
