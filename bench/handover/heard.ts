@@ -8,10 +8,11 @@
 // the sender's tone were heard in place; and when the first ones were. A launch whose output
 // garbles or drifts in pitch for seconds shows as a run of such windows; a clean one has none
 // or a few (jitter-buffer steps, switches).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { decode } from '../../e2e/audio/decode';
 import { SENDER_SEED } from '../../e2e/audio/session';
 import { SAMPLE_RATE } from '../../e2e/audio/signal.mjs';
+import { loadRecording } from './saved';
 
 const WINDOW_MS = 200;
 const MIN_HEARD = 18;
@@ -34,8 +35,7 @@ for (const dir of dirs) {
     process.exit(1);
   }
   for (const file of files) {
-    const raw = readFileSync(`${dir}/${file}`);
-    const pcm = new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const { pcm } = loadRecording(dir, file.slice(0, -'.pcm'.length));
     const good = decode(pcm, SENDER_SEED).runs.filter((r) => r.index >= 0);
     const end = pcm.length / perMs - MARGIN_MS;
     const bad: number[] = [];

@@ -23,6 +23,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { writeBenchmarksSection } from '../benchmarks-file.mjs';
+import { loadRecording, saveRecording } from './saved';
 import globalSetup from '../../e2e/support/global-setup';
 import type { BrowserName } from '../../e2e/support/browsers';
 import { decode, measureAround, median, type Disruption } from '../../e2e/audio/decode';
@@ -78,7 +79,10 @@ const SIGNALING_DELAY_MS = 50;
  * browser launch to the next (Chromium 155-309 ms, Firefox 8-55 ms in two runs, BENCHMARKS.md),
  * so the window spans all of that with some margin.
  */
-const SWITCH_WINDOWS: Record<string, Record<BrowserName, { from: number; to: number }>> = {
+const SWITCH_WINDOWS: Record<
+  'remoteStream' | 'speaker',
+  Record<BrowserName, { from: number; to: number }>
+> = {
   remoteStream: {
     chromium: { from: 100, to: 400 },
     firefox: { from: -50, to: 150 },
@@ -90,7 +94,7 @@ const SWITCH_WINDOWS: Record<string, Record<BrowserName, { from: number; to: num
     firefox: { from: -50, to: 150 },
   },
 };
-const SWITCH_WINDOW = SWITCH_WINDOWS[AUDIO_OUTPUT]!;
+const SWITCH_WINDOW = SWITCH_WINDOWS[AUDIO_OUTPUT];
 /** The wide window, around handover.at too: the switch and what follows it (1 s). */
 const AROUND = { before: 200, after: 800 };
 /** After each SDK re-key: room for a 1 s control window with no re-key under way. */
@@ -328,10 +332,7 @@ async function runBbm(rig: Rig, sender: BrowserName, receiver: BrowserName): Pro
 
 /** --save: the raw recording (s16le, 48 kHz, mono) and the page's events, for analysis. */
 function save(name: string, pcm: Int16Array, startedAt: number, events: PageEvent[]): void {
-  if (!SAVE) return;
-  mkdirSync(SAVE, { recursive: true });
-  writeFileSync(`${SAVE}/${name}.pcm`, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
-  writeFileSync(`${SAVE}/${name}.json`, JSON.stringify({ startedAt, events }));
+  if (SAVE) saveRecording(SAVE, name, { pcm, startedAt, events });
 }
 
 function summary(values: number[]): string {
@@ -366,18 +367,12 @@ if (args[0] === '--reanalyse') {
   const run = JSON.parse(readFileSync(file, 'utf8')) as { meta: Meta; results: Result[] };
   for (const r of run.results) {
     const [sender, receiver] = r.pair.split('->') as [BrowserName, BrowserName];
-    const base = `${dir}/${sender}-${receiver}-${r.mode}`;
-    const raw = readFileSync(`${base}.pcm`);
-    const pcm = new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    const saved = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as {
-      startedAt: number;
-      events: PageEvent[];
-    };
+    const saved = loadRecording(dir, `${sender}-${receiver}-${r.mode}`);
     Object.assign(
       r,
       r.mode === 'sdk'
-        ? analyseSdk(pcm, saved.startedAt, saved.events, receiver)
-        : analyseBbm(pcm, saved.startedAt, saved.events),
+        ? analyseSdk(saved.pcm, saved.startedAt, saved.events, receiver)
+        : analyseBbm(saved.pcm, saved.startedAt, saved.events),
     );
   }
   run.meta.windowMs = { switch: SWITCH_WINDOW, around: AROUND, baseline: BBM };

@@ -12,11 +12,12 @@
 //   connections, with no WebAudio in the way.
 // Steps that all go one way, at the same rate in both, are the browsers' jitter buffers raising
 // their delay in one go: not a misaligned switch, which would step either way.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { decode } from '../../e2e/audio/decode';
 import { SENDER_SEED, type PageEvent } from '../../e2e/audio/session';
 import { SAMPLE_RATE } from '../../e2e/audio/signal.mjs';
 import type { RekeyReport } from '../../src/types';
+import { loadRecording } from './saved';
 
 const STEP_MS = 5;
 /** Around each baseline reconnect (ms from the sender's close): not counted. */
@@ -45,12 +46,8 @@ if (names.length === 0) {
 
 const perMs = SAMPLE_RATE / 1000;
 for (const name of names) {
-  const raw = readFileSync(`${dir}/${name}.pcm`);
-  const pcm = new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  const saved = JSON.parse(readFileSync(`${dir}/${name}.json`, 'utf8')) as {
-    startedAt: number;
-    events: PageEvent[];
-  };
+  const saved = loadRecording(dir, name);
+  const { pcm } = saved;
   const counted = name.endsWith('-sdk') ? sdkSpan(saved) : bbmSpan(saved);
   if (!counted) {
     console.log(`${name}: nothing to count (no switch on record)`);

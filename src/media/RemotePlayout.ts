@@ -384,7 +384,16 @@ export class RemotePlayout {
   }
 
   private samples(seconds: number): number {
-    return Math.round(seconds * (this.context?.sampleRate ?? 48000));
+    return Math.round(seconds * this.rate());
+  }
+
+  /** `samples` in ms, to a tenth, for reports. */
+  private ms(samples: number): number {
+    return round((samples * 1000) / this.rate());
+  }
+
+  private rate(): number {
+    return this.context?.sampleRate ?? 48_000;
   }
 
   private reserve(): number {
@@ -456,8 +465,8 @@ export class RemotePlayout {
     // side; finding one, the whole search range.
     const reach =
       transition.lag === null || transition.lost
-        ? MAX_LAG_S
-        : Math.abs(transition.lag) / this.context!.sampleRate + 2 * TRACK_RADIUS_S;
+        ? this.samples(MAX_LAG_S)
+        : Math.ceil(Math.abs(transition.lag)) + this.samples(2 * TRACK_RADIUS_S);
     const spare = this.spare;
     this.spare = null;
     this.post(
@@ -466,7 +475,7 @@ export class RemotePlayout {
         id: transition.waiting,
         slot: from.slot,
         other: to.slot,
-        length: this.samples(SNAPSHOT_S + 2 * reach),
+        length: this.samples(SNAPSHOT_S) + 2 * reach,
         ...(spare ? { buffers: spare } : {}),
       },
       spare ?? [],
@@ -590,17 +599,16 @@ export class RemotePlayout {
         this.transition = null;
       }
       if (info) {
-        const rate = this.context!.sampleRate;
         const measured = info.method === 'aligned' || info.method === 'unverified';
         this.record({
           ...info,
           ...(measured
             ? {
                 method: reply.verified ? 'aligned' : 'unverified',
-                lagMs: round((reply.lag * 1000) / rate),
+                lagMs: this.ms(reply.lag),
               }
             : {}),
-          shortfallMs: round((reply.shortfall * 1000) / rate),
+          shortfallMs: this.ms(reply.shortfall),
         });
       }
     }
@@ -675,11 +683,10 @@ export class RemotePlayout {
     transition: Transition | null,
   ): HandoverInfo {
     const now = this.platform.now();
-    const rate = this.context?.sampleRate ?? 48_000;
     return {
       generation,
       method,
-      lagMs: lag === null ? null : round((lag * 1000) / rate),
+      lagMs: lag === null ? null : this.ms(lag),
       shortfallMs: 0,
       waitedMs: transition ? now - transition.startedAt : 0,
       measurements: transition ? { ...transition.measurements } : { taken: 0, correlated: 0 },

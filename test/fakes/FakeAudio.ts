@@ -210,15 +210,9 @@ export class FakeAudioContext {
     this.frame += QUANTUM;
   }
 
-  /** Whether `node` feeds `target`, directly or through unity gain nodes (a bus). */
+  /** Whether `node` is connected to `target`. */
   reaches(node: FakeNode, target: FakeNode): boolean {
-    return node.connections.some(
-      (c) =>
-        c.target === target ||
-        (c.target instanceof FakeGainNode &&
-          c.target.gain.value === 1 &&
-          this.reaches(c.target, target)),
-    );
+    return node.connections.some((c) => c.target === target);
   }
 
   private block(source: FakeSourceNode): Float32Array {
