@@ -3,6 +3,7 @@
 //   node --import tsx bench/handover/run.ts [--rekeys 20] [--pairs chromium:chromium,...]
 //        [--modes sdk,bbm] [--switch-ms 6000] [--sdk /url/of/bundle.mjs] [--write]
 //        [--out file.json] [--save DIR] [--warm-up 1] [--audio-output remoteStream|speaker]
+//        [--no-realtime]
 //   node --import tsx bench/handover/run.ts --calibrate [--rekeys 10] [--pairs ...]
 //   node --import tsx bench/handover/run.ts --report a.json [b.json ...]
 //
@@ -19,10 +20,15 @@
 // (handover.at, the page's clock); the audio output path adds a latency of its own, measured by
 // --calibrate: every aligned switch is made to land 8 ms off (the page's ?mark= hook), and the
 // bench finds each of those jumps in the recording.
+//
+// The browsers' audio threads run real-time (SCHED_FIFO), as rtkit makes them on a desktop
+// (bench/handover/realtime.ts); --no-realtime leaves them at normal priority, where they miss
+// deadlines under the run's own load and the sound server hears silence inserted.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { writeBenchmarksSection } from '../benchmarks-file.mjs';
+import { keepAudioRealtime } from './realtime';
 import { loadRecording, saveRecording } from './saved';
 import globalSetup from '../../e2e/support/global-setup';
 import type { BrowserName } from '../../e2e/support/browsers';
@@ -71,6 +77,7 @@ if (AUDIO_OUTPUT !== 'remoteStream' && AUDIO_OUTPUT !== 'speaker')
 const WARM_UP = Number(option('warm-up', '1'));
 if (!Number.isInteger(WARM_UP) || WARM_UP < 0) throw new Error('--warm-up: a whole number >= 0');
 const SIGNALING_DELAY_MS = 50;
+const REALTIME = !args.includes('--no-realtime');
 
 /**
  * The switch window, in ms after the receiver's report's handover.at (when its crossfade
@@ -396,6 +403,7 @@ if (args[0] === '--report') {
 const teardown = await globalSetup();
 const results: Result[] = [];
 const startedAt = new Date();
+const realtime = REALTIME ? keepAudioRealtime() : null;
 try {
   for (const [sender, receiver] of PAIRS) {
     const rig = await startRig([sender, receiver]);
@@ -422,8 +430,10 @@ try {
     }
   }
 } finally {
+  realtime?.stop();
   await teardown();
 }
+if (realtime) console.log(`real-time audio threads: ${realtime.promoted}`);
 
 const meta: Meta = {
   date: startedAt.toISOString(),
@@ -433,6 +443,7 @@ const meta: Meta = {
   switchMs: SWITCH_MS,
   sdk: SDK ?? '/dist/rekey-rtc.mjs',
   audioOutput: AUDIO_OUTPUT,
+  realtime: REALTIME,
   calibrate: CALIBRATE,
   windowMs: { switch: SWITCH_WINDOW, around: AROUND, baseline: BBM },
 };
@@ -450,6 +461,8 @@ interface Meta {
   sdk: string;
   /** Absent in runs from before the option (they played through the element). */
   audioOutput?: string;
+  /** Absent in runs from before the option (normal priority). */
+  realtime?: boolean;
   calibrate: boolean;
   windowMs: {
     switch: Record<BrowserName, { from: number; to: number }>;
@@ -511,6 +524,12 @@ async function writeSection(runs: { meta: Meta; results: Result[] }[]): Promise<
     "- **aligned**: switches the receiver's report calls `aligned` with no shortfall.",
     `- Signaling delay ${SIGNALING_DELAY_MS} ms each way; load avg is the 1-minute load average before-after each row`,
     '  (2 cores: above 2 means CPU contention).',
+    ...(runs[0]!.meta.realtime
+      ? [
+          "- The browsers' and PulseAudio's audio threads run real-time (SCHED_FIFO, bench/handover/realtime.ts),",
+          '  as rtkit makes them on a desktop; this machine has no rtkit. `--no-realtime` runs without.',
+        ]
+      : []),
     '',
     ...runs.flatMap((run) => [
       `Run of ${run.meta.date.slice(0, 16).replace('T', ' ')} UTC: \`npm run build && ${run.meta.command}\``,

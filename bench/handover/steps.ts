@@ -11,7 +11,10 @@
 //   connection's first second), so what is left is a plain `<audio>` element playing young
 //   connections, with no WebAudio in the way.
 // Steps that all go one way, at the same rate in both, are the browsers' jitter buffers raising
-// their delay in one go: not a misaligned switch, which would step either way.
+// their delay in one go, or an audio thread missing its deadline: not a misaligned switch, which
+// would step either way. "silent" counts the later steps with at least SILENT_MS of silence
+// between the two symbols: the sound server got no audio in time (an output underrun),
+// as opposed to concealment or stretching by a jitter buffer.
 import { readdirSync } from 'node:fs';
 import { decode } from '../../e2e/audio/decode';
 import { SENDER_SEED, type PageEvent } from '../../e2e/audio/session';
@@ -20,6 +23,7 @@ import type { RekeyReport } from '../../src/types';
 import { loadRecording } from './saved';
 
 const STEP_MS = 5;
+const SILENT_MS = 4;
 /** Around each baseline reconnect (ms from the sender's close): not counted. */
 const BBM_SKIP = { before: 100, after: 1000 };
 
@@ -53,8 +57,10 @@ for (const name of names) {
     console.log(`${name}: nothing to count (no switch on record)`);
     continue;
   }
-  const good = decode(pcm, SENDER_SEED).runs.filter((r) => r.index >= 0);
+  const decoded = decode(pcm, SENDER_SEED);
+  const good = decoded.runs.filter((r) => r.index >= 0);
   const later: number[] = [];
+  let silent = 0;
   const earlier: number[] = [];
   let seconds = 0;
   for (let i = 1; i < good.length; i++) {
@@ -63,14 +69,19 @@ for (const name of names) {
     if (!counted(a) || !counted(b)) continue;
     seconds += (b - a) / 1000;
     const step = (good[i]!.delay - good[i - 1]!.delay) / perMs;
-    if (step > STEP_MS) later.push(step);
-    else if (step < -STEP_MS) earlier.push(step);
+    if (step > STEP_MS) {
+      later.push(step);
+      let quiet = 0;
+      for (let m = Math.round(a); m < Math.round(b); m++) quiet += decoded.quiet[m] ?? 0;
+      if (quiet >= SILENT_MS) silent += 1;
+    } else if (step < -STEP_MS) earlier.push(step);
   }
   const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0).toFixed(0);
   const rate = seconds > 0 ? ((later.length + earlier.length) / seconds).toFixed(3) : '-';
   console.log(
     `${name}: ${seconds.toFixed(1)} s counted; steps over ${STEP_MS} ms: ` +
-      `${later.length} later (${sum(later)} ms), ${earlier.length} earlier (${sum(earlier)} ms); ` +
+      `${later.length} later (${sum(later)} ms, ${silent} silent), ` +
+      `${earlier.length} earlier (${sum(earlier)} ms); ` +
       `${rate} per second`,
   );
 }
