@@ -72,7 +72,23 @@
     var destination = context.createMediaStreamDestination();
     oscillator.connect(gain).connect(destination);
     oscillator.start();
-    await context.resume();
+    // Firefox never resolves resume() without a sound server: say so instead of timing out.
+    var timer;
+    await Promise.race([
+      context.resume(),
+      new Promise(function (_, reject) {
+        timer = setTimeout(function () {
+          reject(
+            new Error(
+              'the AudioContext did not start in 10 s: is a sound server running? ' +
+                '(bash scripts/start-pulseaudio.sh)',
+            ),
+          );
+        }, 10000);
+      }),
+    ]).finally(function () {
+      clearTimeout(timer);
+    });
     return destination.stream;
   }
 
