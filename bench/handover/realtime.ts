@@ -30,9 +30,14 @@ export interface Realtime {
 
 /** Keeps promoting audio threads as they appear (new pages, new connections) until stop(). */
 export function keepAudioRealtime(log: (line: string) => void = console.error): Realtime {
-  const done = new Set<number>();
+  const tried = new Set<number>();
+  let promoted = 0;
   let stopped = false;
   let failed = false;
+  const failOnce = (what: string) => {
+    if (!failed) log(`realtime: cannot promote audio threads (${what})`);
+    failed = true;
+  };
   let timer: ReturnType<typeof setTimeout> | null = null;
   const sweep = async () => {
     if (stopped) return;
@@ -42,21 +47,23 @@ export function keepAudioRealtime(log: (line: string) => void = console.error): 
         const match = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
         if (!match) continue;
         const tid = Number(match[1]);
-        if (done.has(tid) || match[2] === 'FF' || !AUDIO_THREAD.test(match[3]!)) continue;
-        done.add(tid);
-        // A thread that ended since ps listed it fails here: nothing to do about it.
-        await run('chrt', ['-f', '-p', String(PRIORITY), String(tid)]).catch(() => undefined);
+        if (tried.has(tid) || match[2] === 'FF' || !AUDIO_THREAD.test(match[3]!)) continue;
+        tried.add(tid);
+        // A thread can also end between ps and chrt; the first failure is reported either way.
+        await run('chrt', ['-f', '-p', String(PRIORITY), String(tid)]).then(
+          () => (promoted += 1),
+          (error: Error) => failOnce(`chrt ${tid}: ${error.message.split('\n')[0]}`),
+        );
       }
     } catch (error) {
-      if (!failed) log(`realtime: cannot promote audio threads (${(error as Error).message})`);
-      failed = true;
+      failOnce((error as Error).message);
     }
     if (!stopped) timer = setTimeout(() => void sweep(), EVERY_MS);
   };
   void sweep();
   return {
     get promoted() {
-      return done.size;
+      return promoted;
     },
     stop() {
       stopped = true;
