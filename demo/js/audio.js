@@ -3,9 +3,20 @@
 
 let sharedContext = null;
 
-/** One AudioContext per page, created on a user gesture (the Start button) so it may play. */
+/**
+ * One AudioContext per page, created on a user gesture (the Start button) so it may play. At
+ * 48 kHz, the rate of the SDK's own context: Firefox runs contexts of one rate in one media graph,
+ * and a stream carried from one graph to another (a 44.1 kHz device's default context reading the
+ * SDK's remoteStream) arrives with gaps of silence now and then.
+ */
 export function audioContext() {
-  if (!sharedContext) sharedContext = new AudioContext({ latencyHint: 'interactive' });
+  if (!sharedContext) {
+    try {
+      sharedContext = new AudioContext({ latencyHint: 'interactive', sampleRate: 48_000 });
+    } catch {
+      sharedContext = new AudioContext({ latencyHint: 'interactive' });
+    }
+  }
   if (sharedContext.state === 'suspended') void sharedContext.resume();
   return sharedContext;
 }
