@@ -51,12 +51,17 @@ export class Generation extends EventEmitter<GenerationEvents> {
   private readonly pc: RTCPeerConnection;
   private pollTimer: unknown = null;
   private readonly detachers: Array<() => void> = [];
+  /** Rejects on close(): Firefox never settles a getStats() that close() interrupts. */
+  private readonly closed: Promise<never>;
+  private markClosed!: (reason: Error) => void;
 
   constructor(
     private readonly platform: Platform,
     private readonly options: GenerationOptions,
   ) {
     super();
+    this.closed = new Promise<never>((_, reject) => (this.markClosed = reject));
+    this.closed.catch(() => undefined);
     this.number = options.number;
     this.attempt = options.attempt;
     this.isOfferer = options.isOfferer;
@@ -113,9 +118,9 @@ export class Generation extends EventEmitter<GenerationEvents> {
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
   }
 
-  /** Reads and normalises this connection's stats. */
+  /** Reads and normalises this connection's stats; rejects if the connection closes first. */
   async readSecurity(): Promise<TransportSecurity> {
-    const report = await this.pc.getStats();
+    const report = await Promise.race([this.pc.getStats(), this.closed]);
     return normalizeStats(report as unknown as Iterable<never>, {
       local: this.pc.localDescription?.sdp,
       remote: this.pc.remoteDescription?.sdp,
@@ -128,6 +133,7 @@ export class Generation extends EventEmitter<GenerationEvents> {
     this.stopPolling();
     for (const detach of this.detachers.splice(0)) detach();
     this.pc.close();
+    this.markClosed(new Error('connection closed'));
     this.setState('closed');
     this.removeAllListeners();
   }

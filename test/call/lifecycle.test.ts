@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { RekeyReport } from '../../src/types.js';
+import type { RekeyReport, SecuritySnapshot } from '../../src/types.js';
 import { connect, createPair, run } from '../fakes/harness.js';
 import { useFakeClock } from './setup.js';
 
@@ -117,6 +117,32 @@ describe('nothing of a retired generation lingers', () => {
     expect(pair.network.open('b')).toHaveLength(1);
     expect(pair.of('a', 'rekeystart')).toHaveLength(20);
     expect(pair.of('b', 'rekeystart')).toHaveLength(20);
+  });
+});
+
+describe('a getStats() that never settles', () => {
+  it('one pending when its connection closes (Firefox) stops neither the monitor nor re-keys', async () => {
+    const pair = createPair({
+      engines: ['firefox', 'firefox'],
+      both: { rekey: false, statsIntervalMs: 100 },
+    });
+    // Reads always under way: one is pending when each retired generation closes.
+    pair.network.statsDelayMs = 400;
+    pair.network.closeStrandsStats = true;
+    await connect(pair);
+    for (let i = 1; i <= 10; i++) {
+      const report = pair.a.rekey();
+      await run(3_000);
+      await expect(report).resolves.toMatchObject({ generation: i });
+    }
+    const fresh: Record<'a' | 'b', SecuritySnapshot[]> = { a: [], b: [] };
+    for (const side of ['a', 'b'] as const) pair[side].on('stats', (s) => fresh[side].push(s));
+    await run(2_000);
+    for (const side of ['a', 'b'] as const) {
+      // Back-to-back reads of 400 ms each: four in 2 s, all of the current generation.
+      expect(fresh[side].length).toBeGreaterThanOrEqual(3);
+      expect(fresh[side].map((s) => s.generation)).toEqual(fresh[side].map(() => 10));
+    }
   });
 });
 
