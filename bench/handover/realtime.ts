@@ -8,6 +8,7 @@
 // Needs root (CI and this machine run as root); without it, or without `chrt`, it does nothing
 // and says so once.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -49,10 +50,13 @@ export function keepAudioRealtime(log: (line: string) => void = console.error): 
         const tid = Number(match[1]);
         if (tried.has(tid) || match[2] === 'FF' || !AUDIO_THREAD.test(match[3]!)) continue;
         tried.add(tid);
-        // A thread can also end between ps and chrt; the first failure is reported either way.
+        // A thread that ended between ps and chrt is no failure; any other is reported once.
         await run('chrt', ['-f', '-p', String(PRIORITY), String(tid)]).then(
           () => (promoted += 1),
-          (error: Error) => failOnce(`chrt ${tid}: ${error.message.split('\n')[0]}`),
+          (error: Error) => {
+            if (existsSync(`/proc/${tid}`))
+              failOnce(`chrt ${tid}: ${error.message.split('\n')[0]}`);
+          },
         );
       }
     } catch (error) {

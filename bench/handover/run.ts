@@ -3,7 +3,7 @@
 //   node --import tsx bench/handover/run.ts [--rekeys 20] [--pairs chromium:chromium,...]
 //        [--modes sdk,bbm] [--switch-ms 6000] [--sdk /url/of/bundle.mjs] [--write]
 //        [--out file.json] [--save DIR] [--warm-up 1] [--audio-output remoteStream|speaker]
-//        [--no-realtime]
+//        [--no-realtime] [--probe-ms 50]
 //   node --import tsx bench/handover/run.ts --calibrate [--rekeys 10] [--pairs ...]
 //   node --import tsx bench/handover/run.ts --report a.json [b.json ...]
 //
@@ -24,6 +24,9 @@
 // The browsers' audio threads run real-time (SCHED_FIFO), as rtkit makes them on a desktop
 // (bench/handover/realtime.ts); --no-realtime leaves them at normal priority, where they miss
 // deadlines under the run's own load and the sound server hears silence inserted.
+//
+// --probe-ms MS (diagnostics): the receiver page records its connections' inbound audio counters
+// every MS ms; bench/handover/concealment.ts then says which connection each heard step came from.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cpus, loadavg } from 'node:os';
@@ -78,6 +81,9 @@ const WARM_UP = Number(option('warm-up', '1'));
 if (!Number.isInteger(WARM_UP) || WARM_UP < 0) throw new Error('--warm-up: a whole number >= 0');
 const SIGNALING_DELAY_MS = 50;
 const REALTIME = !args.includes('--no-realtime');
+/** Diagnostics: the receiver page samples its connections' inbound audio stats this often (ms). */
+const PROBE_MS = args.includes('--probe-ms') ? Number(option('probe-ms', '')) : null;
+if (PROBE_MS !== null && !(PROBE_MS >= 10)) throw new Error('--probe-ms: a number of ms >= 10');
 
 /**
  * The switch window, in ms after the receiver's report's handover.at (when its crossfade
@@ -145,6 +151,7 @@ type Win = {
   startCall(o: unknown): Promise<unknown>;
   startRaw(o: unknown): Promise<unknown>;
   rawSwitch(): Promise<void>;
+  startProbe(ms: number): void;
   call: { rekey(): Promise<unknown> };
 };
 
@@ -176,6 +183,8 @@ async function runSdk(rig: Rig, sender: BrowserName, receiver: BrowserName): Pro
         audioOutput: AUDIO_OUTPUT,
       }),
     ]);
+    if (PROBE_MS !== null)
+      await pair.receiver.evaluate((ms) => (window as unknown as Win).startProbe(ms), PROBE_MS);
     // Past the first connection's own jitter-buffer convergence, then one re-key that is not
     // scored: a fresh headful Chromium's output drifts in pitch (up to 2.6 % for some seconds,
     // seen at the sound server) when the page's second remote track starts playing; then a
@@ -444,6 +453,7 @@ const meta: Meta = {
   sdk: SDK ?? '/dist/rekey-rtc.mjs',
   audioOutput: AUDIO_OUTPUT,
   realtime: REALTIME,
+  probeMs: PROBE_MS,
   calibrate: CALIBRATE,
   windowMs: { switch: SWITCH_WINDOW, around: AROUND, baseline: BBM },
 };
@@ -463,6 +473,8 @@ interface Meta {
   audioOutput?: string;
   /** Absent in runs from before the option (normal priority). */
   realtime?: boolean;
+  /** The receiver page's stats probe (--probe-ms), null without. */
+  probeMs?: number | null;
   calibrate: boolean;
   windowMs: {
     switch: Record<BrowserName, { from: number; to: number }>;
@@ -528,6 +540,11 @@ async function writeSection(runs: { meta: Meta; results: Result[] }[]): Promise<
       ? [
           "- The browsers' and PulseAudio's audio threads run real-time (SCHED_FIFO, bench/handover/realtime.ts),",
           '  as rtkit makes them on a desktop; this machine has no rtkit. `--no-realtime` runs without.',
+        ]
+      : []),
+    ...(runs.some((run) => run.meta.probeMs)
+      ? [
+          "- With the receiver page's stats probe (`--probe-ms`): getStats() on every open connection that often.",
         ]
       : []),
     '',

@@ -107,6 +107,19 @@ window.startCall = async ({ role, play, seed, ...options }) => {
   return { state: call.state, signalT0: signal.wallT0 };
 };
 
+/**
+ * bench/handover --probe-ms: every `ms`, each open connection's inbound audio counters
+ * (concealment, stretching, jitter buffer) as a 'probe' event, to tell which generation a heard
+ * step came from.
+ */
+window.startProbe = (ms) => {
+  const tick = async () => {
+    record('probe', await window.inboundAudio());
+    setTimeout(tick, ms);
+  };
+  void tick();
+};
+
 /** Snapshot of what a test checks: generation, sources mixed, tracks of remoteStream. */
 window.callInfo = () => ({
   elementPlays: document.getElementById('remote').srcObject !== null,
