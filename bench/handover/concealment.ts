@@ -1,7 +1,7 @@
 // Which connection a heard step came from, in the recordings of a run with the page's stats probe:
 //
 //   node --import tsx bench/handover/run.ts --probe-ms 50 --save DIR ...
-//   node --import tsx bench/handover/concealment.ts DIR [--verbose]
+//   node --import tsx bench/handover/concealment.ts DIR [DIR ...] [--verbose] [--around]
 //
 // The probe (audio-page.mjs startProbe) records, every MS, each open connection's inbound audio
 // counters. For every step of the heard timeline over STEP_MS (as steps.ts counts them, SDK
@@ -11,6 +11,10 @@
 // (insertedSamplesForDeceleration) in it: the one playing, the other one of an overlap, both.
 // A step with concealment on the connection playing is that jitter buffer's own (a packet came
 // late); concealment on both at once is a late sender or network, common to every generation.
+//
+// --around: concealment events per 100 ms of page time around each switch's handover.at, on the
+// new connection and on the old one, summed over the recordings: when, relative to a switch,
+// jitter buffers conceal.
 //
 // Connection n of the page (created n-th) is generation n: the SDK builds one per generation,
 // and one more per failed attempt (a run with failures says so; then this does not apply).
@@ -31,30 +35,43 @@ interface Counters {
   jitterBufferMs?: number | null;
 }
 
-const dir = process.argv[2];
+const dirs = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const verbose = process.argv.includes('--verbose');
-if (!dir) {
-  console.error('usage: node --import tsx bench/handover/concealment.ts DIR [--verbose]');
+const around = process.argv.includes('--around');
+const BIN_MS = 100;
+const AROUND_MS = { from: -3000, to: 2000 };
+/** Bin start (ms from handover.at) -> concealment events on the new / the old connection. */
+const bins = new Map<number, { asNew: number; asOld: number }>();
+let switchesSeen = 0;
+if (dirs.length === 0) {
+  console.error(
+    'usage: node --import tsx bench/handover/concealment.ts DIR [DIR ...] [--verbose] [--around]',
+  );
   process.exit(2);
 }
-let files: string[];
-try {
-  files = readdirSync(dir).filter((f) => f.endsWith('-sdk.pcm'));
-} catch (err) {
-  console.error(`cannot read ${dir}: ${(err as Error).message}`);
-  process.exit(1);
+const recordings: { dir: string; file: string }[] = [];
+for (const dir of dirs) {
+  try {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('-sdk.pcm'))
+      .sort())
+      recordings.push({ dir, file });
+  } catch (err) {
+    console.error(`cannot read ${dir}: ${(err as Error).message}`);
+    process.exit(1);
+  }
 }
 
 const perMs = SAMPLE_RATE / 1000;
 let probed = 0;
-for (const file of files.sort()) {
+for (const { dir, file } of recordings) {
   const name = file.slice(0, -'.pcm'.length);
   const saved = loadRecording(dir, name);
   const probes = saved.events.filter((e) => e.type === 'probe') as (PageEvent & {
     data: Counters[];
   })[];
   if (probes.length === 0) {
-    console.log(`${name}: no probe events (run.ts without --probe-ms)`);
+    console.log(`${dir}/${name}: no probe events (run.ts without --probe-ms)`);
     continue;
   }
   probed += 1;
@@ -64,8 +81,27 @@ for (const file of files.sort()) {
     .filter((r) => r.handover !== null)
     .map((r) => ({ generation: r.generation, at: r.handover!.at }));
   if (switches.length === 0) {
-    console.log(`${name}: no switch on record`);
+    console.log(`${dir}/${name}: no switch on record`);
     continue;
+  }
+  switchesSeen += switches.length;
+  const handoverOf = new Map(switches.map((sw) => [sw.generation, sw.at]));
+  const count = (at: number | undefined, t: number, events: number, key: 'asNew' | 'asOld') => {
+    if (at === undefined || t - at < AROUND_MS.from || t - at >= AROUND_MS.to) return;
+    const bin = Math.floor((t - at) / BIN_MS) * BIN_MS;
+    const entry = bins.get(bin) ?? { asNew: 0, asOld: 0 };
+    entry[key] += events;
+    bins.set(bin, entry);
+  };
+  for (let i = 1; i < probes.length; i++) {
+    for (const now of probes[i]!.data) {
+      const then = probes[i - 1]!.data.find((c) => c.pc === now.pc);
+      if (!then) continue;
+      const events = (now.concealmentEvents ?? 0) - (then.concealmentEvents ?? 0);
+      if (events <= 0) continue;
+      count(handoverOf.get(now.pc), probes[i]!.at, events, 'asNew');
+      count(handoverOf.get(now.pc + 1), probes[i]!.at, events, 'asOld');
+    }
   }
   const playingAt = (t: number) =>
     switches.filter((s) => s.at <= t).pop()?.generation ?? switches[0]!.generation - 1;
@@ -157,7 +193,7 @@ for (const file of files.sort()) {
     if ((seen.get(playingAt(saved.startedAt + t))?.concealed ?? 0) > 0) concealedAnyway += 1;
   }
   console.log(
-    `${name}: ${tally.steps} steps over ${STEP_MS} ms; concealment on the playing connection ` +
+    `${dir}/${name}: ${tally.steps} steps over ${STEP_MS} ms; concealment on the playing connection ` +
       `${tally.playing} (also on another at once: ${tally.both}), on another only ` +
       `${tally.otherOnly}, stretching only ${tally.stretchOnly}, nothing counted ${tally.none}` +
       (tally.unprobed ? `, no probe ${tally.unprobed}` : '') +
@@ -165,3 +201,15 @@ for (const file of files.sort()) {
   );
 }
 if (probed === 0) process.exit(1);
+if (around) {
+  console.log(
+    `concealment events around ${switchesSeen} switches, per ${BIN_MS} ms from handover.at (page time):`,
+  );
+  console.log('  from ms   new  old');
+  for (let bin = AROUND_MS.from; bin < AROUND_MS.to; bin += BIN_MS) {
+    const entry = bins.get(bin) ?? { asNew: 0, asOld: 0 };
+    console.log(
+      `  ${String(bin).padStart(7)} ${String(entry.asNew).padStart(5)} ${String(entry.asOld).padStart(4)}`,
+    );
+  }
+}
