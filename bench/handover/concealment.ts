@@ -24,8 +24,8 @@ import { SENDER_SEED, type PageEvent } from '../../e2e/audio/session';
 import { SAMPLE_RATE } from '../../e2e/audio/signal.mjs';
 import type { RekeyReport } from '../../src/types';
 import { loadRecording } from './saved';
+import { heardSteps, STEP_MS } from './timeline';
 
-const STEP_MS = 5;
 const LOOKBACK_MS = 400;
 
 interface Counters {
@@ -134,11 +134,9 @@ for (const { dir, file } of recordings) {
     none: 0,
     unprobed: 0,
   };
-  for (let i = 1; i < good.length; i++) {
-    const heardMs = good[i]!.center / perMs;
-    if (good[i - 1]!.center / perMs < firstHeard) continue;
-    const step = (good[i]!.delay - good[i - 1]!.delay) / perMs;
-    if (Math.abs(step) <= STEP_MS) continue;
+  // All of them keep the base rate's instants away from steps; the scored ones start at the first switch.
+  const allSteps = heardSteps(good, perMs);
+  for (const { atMs: heardMs, stepMs: step } of allSteps.filter((s) => s.fromMs >= firstHeard)) {
     tally.steps += 1;
     const heardAt = saved.startedAt + heardMs;
     const playing = playingAt(heardAt);
@@ -180,13 +178,10 @@ for (const { dir, file } of recordings) {
   }
   // The check's own base rate: instants a second apart, away from any step, whose lookback
   // shows concealment on the connection playing all the same. Near 0: the attribution means something.
-  const stepsAt = good
-    .filter((r, i) => i > 0 && Math.abs(r.delay - good[i - 1]!.delay) / perMs > STEP_MS)
-    .map((r) => r.center / perMs);
   let instants = 0;
   let concealedAnyway = 0;
   for (let t = firstHeard + LOOKBACK_MS; t < saved.pcm.length / perMs - 1000; t += 1000) {
-    if (stepsAt.some((s) => Math.abs(s - t) < 1000)) continue;
+    if (allSteps.some((s) => Math.abs(s.atMs - t) < 1000)) continue;
     const seen = changes(saved.startedAt + t - LOOKBACK_MS, saved.startedAt + t);
     if (!seen) continue;
     instants += 1;

@@ -21,8 +21,8 @@ import { SENDER_SEED, type PageEvent } from '../../e2e/audio/session';
 import { SAMPLE_RATE } from '../../e2e/audio/signal.mjs';
 import type { RekeyReport } from '../../src/types';
 import { loadRecording } from './saved';
+import { heardSteps, STEP_MS } from './timeline';
 
-const STEP_MS = 5;
 const SILENT_MS = 4;
 /** Around each baseline reconnect (ms from the sender's close): not counted. */
 const BBM_SKIP = { before: 100, after: 1000 };
@@ -66,15 +66,16 @@ for (const name of names) {
   for (let i = 1; i < good.length; i++) {
     const a = good[i - 1]!.center / perMs;
     const b = good[i]!.center / perMs;
-    if (!counted(a) || !counted(b)) continue;
-    seconds += (b - a) / 1000;
-    const step = (good[i]!.delay - good[i - 1]!.delay) / perMs;
-    if (step > STEP_MS) {
-      later.push(step);
+    if (counted(a) && counted(b)) seconds += (b - a) / 1000;
+  }
+  for (const { fromMs, atMs, stepMs } of heardSteps(good, perMs)) {
+    if (!counted(fromMs) || !counted(atMs)) continue;
+    if (stepMs > 0) {
+      later.push(stepMs);
       let quiet = 0;
-      for (let m = Math.round(a); m < Math.round(b); m++) quiet += decoded.quiet[m] ?? 0;
+      for (let m = Math.round(fromMs); m < Math.round(atMs); m++) quiet += decoded.quiet[m] ?? 0;
       if (quiet >= SILENT_MS) silent += 1;
-    } else if (step < -STEP_MS) earlier.push(step);
+    } else earlier.push(stepMs);
   }
   const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0).toFixed(0);
   const rate = seconds > 0 ? ((later.length + earlier.length) / seconds).toFixed(3) : '-';
