@@ -4,9 +4,10 @@ import { defineConfig } from '@playwright/test';
 // spans two browsers, so there are no per-browser projects here. global-setup serves the
 // repository on a free 127.0.0.1 port; run `npm run build` first.
 //
-// Two projects: `calls` runs in parallel; `audio` (what the receiver hears at the sound server)
-// runs after it, one test at a time, so no other browser competes for the CPU while audio is
-// recorded: its bounds are about correctness, and must not depend on what else runs.
+// Two projects: `calls` runs in parallel; `audio` (the tests tagged @audio: what the receiver hears
+// at the sound server, and the demo's silence meter) runs after it, one test at a time, so no
+// other browser competes for the CPU while audio is measured: their bounds are about
+// correctness, and must not depend on what else runs.
 export default defineConfig({
   testDir: 'e2e',
   globalSetup: './e2e/support/global-setup.ts',
@@ -22,14 +23,15 @@ export default defineConfig({
     {
       name: 'calls',
       testMatch: '*.spec.ts',
-      testIgnore: 'rekey-audio.spec.ts',
+      grepInvert: /@audio/,
       fullyParallel: true,
     },
     {
       name: 'audio',
-      testMatch: 'rekey-audio.spec.ts',
+      testMatch: '*.spec.ts',
+      grep: /@audio/,
       dependencies: ['calls'],
-      fullyParallel: false,
+      workers: 1,
     },
   ],
 });

@@ -97,6 +97,7 @@ export class LevelMeter {
     this.markers = [];
     this.count = 0;
     this.silentRun = 0;
+    this.silentSince = null;
     this.longestSilenceMs = 0;
     this.timer = null;
     this.source = null;
@@ -114,6 +115,7 @@ export class LevelMeter {
     this.markers = [];
     this.count = 0;
     this.silentRun = 0;
+    this.silentSince = null;
     this.longestSilenceMs = 0;
     this.measuring = false;
     this.armed = false;
@@ -127,6 +129,7 @@ export class LevelMeter {
   startMeasuring() {
     this.armed = true;
     this.silentRun = 0;
+    this.silentSince = null;
   }
 
   stopMeasuring() {
@@ -155,7 +158,13 @@ export class LevelMeter {
     this.count += 1;
     if (this.armed && !this.measuring && rms >= SILENCE_RMS) this.measuring = true;
     if (this.measuring) {
-      this.silentRun = rms < SILENCE_RMS ? this.silentRun + SAMPLE_MS : 0;
+      // Timed by the clock, not by the number of samples: a page busy for a moment runs late
+      // ticks back to back, and three silent samples 20 ms apart are not 150 ms of silence.
+      const now = performance.now();
+      if (rms >= SILENCE_RMS) this.silentSince = null;
+      else this.silentSince ??= now;
+      this.silentRun =
+        this.silentSince === null ? 0 : Math.round(now - this.silentSince) + SAMPLE_MS;
       this.longestSilenceMs = Math.max(this.longestSilenceMs, this.silentRun);
     }
     this.draw(rms);
