@@ -2,6 +2,9 @@ import { EventEmitter } from 'eventemitter3';
 import { normalizeStats, type TransportSecurity } from './monitor/normalizeStats.js';
 import type { Platform } from './platform.js';
 
+/** Longest wait for one getStats(): both browsers answer within milliseconds on loopback. */
+const STATS_TIMEOUT_MS = 5_000;
+
 /**
  * - `negotiating`: offer/answer under way.
  * - `connected`: ICE and DTLS are up (keys exist), media not yet seen.
@@ -118,13 +121,27 @@ export class Generation extends EventEmitter<GenerationEvents> {
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
   }
 
-  /** Reads and normalises this connection's stats; rejects if the connection closes first. */
+  /**
+   * Reads and normalises this connection's stats; rejects if the connection closes first, or
+   * after {@link STATS_TIMEOUT_MS} (a read that never settles would stop every later one).
+   */
   async readSecurity(): Promise<TransportSecurity> {
-    const report = await Promise.race([this.pc.getStats(), this.closed]);
-    return normalizeStats(report as unknown as Iterable<never>, {
-      local: this.pc.localDescription?.sdp,
-      remote: this.pc.remoteDescription?.sdp,
+    let timer: unknown;
+    const late = new Promise<never>((_, reject) => {
+      timer = this.platform.setTimeout(
+        () => reject(new Error('getStats() timed out')),
+        STATS_TIMEOUT_MS,
+      );
     });
+    try {
+      const report = await Promise.race([this.pc.getStats(), this.closed, late]);
+      return normalizeStats(report as unknown as Iterable<never>, {
+        local: this.pc.localDescription?.sdp,
+        remote: this.pc.remoteDescription?.sdp,
+      });
+    } finally {
+      this.platform.clearTimeout(timer);
+    }
   }
 
   /** Idempotent: closes the peer connection, stops polling, detaches every listener. */

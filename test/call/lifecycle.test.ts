@@ -146,6 +146,25 @@ describe('a getStats() that never settles', () => {
   });
 });
 
+describe('a getStats() that hangs on an open connection', () => {
+  it('is given up after 5 s and the monitor reads on', async () => {
+    const pair = createPair({ both: { rekey: false, statsIntervalMs: 100 } });
+    await connect(pair);
+    const fresh: SecuritySnapshot[] = [];
+    pair.a.on('stats', (s) => fresh.push(s));
+    pair.network.hangStats = true; // every read started in this second hangs for good
+    await run(1_000);
+    pair.network.hangStats = false;
+    await run(3_000);
+    const stuck = fresh.length;
+    await run(3_000); // the hung read is given up 5 s after it started
+    expect(stuck).toBe(0);
+    expect(fresh.length).toBeGreaterThanOrEqual(5);
+    expect(fresh.every((s) => s.generation === 0)).toBe(true);
+    expect(pair.a.state).toBe('connected');
+  });
+});
+
 describe('listeners that throw', () => {
   it('do not break the call nor keep later listeners from hearing the event', async () => {
     const reported: unknown[] = [];

@@ -46,6 +46,8 @@ export class FakeNetwork {
    * close() right after getStats(), 3 of 5 stayed pending for good; Chromium resolves them all).
    */
   closeStrandsStats = false;
+  /** While true, getStats() calls never settle, on any connection (not seen in a browser yet). */
+  hangStats = false;
 
   private readonly all = new Map<string, FakePeerConnection>();
   private counter = 0;
@@ -307,6 +309,7 @@ export class FakePeerConnection extends EventTarget {
   }
 
   async getStats(): Promise<Map<string, Record<string, unknown>>> {
+    if (this.network.hangStats) return new Promise(() => undefined);
     await Promise.resolve();
     if (this.network.statsDelayMs > 0)
       await new Promise((resolve) => setTimeout(resolve, this.network.statsDelayMs));
