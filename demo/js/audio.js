@@ -96,7 +96,6 @@ export class LevelMeter {
     this.samples = new Float32Array(HISTORY);
     this.markers = [];
     this.count = 0;
-    this.silentRun = 0;
     this.silentSince = null;
     this.longestSilenceMs = 0;
     this.timer = null;
@@ -114,7 +113,6 @@ export class LevelMeter {
     this.samples.fill(0);
     this.markers = [];
     this.count = 0;
-    this.silentRun = 0;
     this.silentSince = null;
     this.longestSilenceMs = 0;
     this.measuring = false;
@@ -128,7 +126,6 @@ export class LevelMeter {
    */
   startMeasuring() {
     this.armed = true;
-    this.silentRun = 0;
     this.silentSince = null;
   }
 
@@ -163,9 +160,10 @@ export class LevelMeter {
       const now = performance.now();
       if (rms >= SILENCE_RMS) this.silentSince = null;
       else this.silentSince ??= now;
-      this.silentRun =
-        this.silentSince === null ? 0 : Math.round(now - this.silentSince) + SAMPLE_MS;
-      this.longestSilenceMs = Math.max(this.longestSilenceMs, this.silentRun);
+      if (this.silentSince !== null) {
+        const run = Math.round(now - this.silentSince) + SAMPLE_MS;
+        this.longestSilenceMs = Math.max(this.longestSilenceMs, run);
+      }
     }
     this.draw(rms);
   }
