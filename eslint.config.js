@@ -30,9 +30,14 @@ export default tseslint.config(
     },
   },
   {
-    // The SDK runs in browsers only; so do the demo and the e2e pages' scripts (plain JS under
-    // e2e/, except the Node-side harness in e2e/support/).
-    files: ['src/**/*.ts', 'demo/**/*.{js,mjs,ts}', 'e2e/**/*.{js,mjs}'],
+    // The SDK runs in browsers only; so do the demo and the pages' scripts (plain JS under e2e/,
+    // except the Node-side harness in e2e/support/, and the benchmarks' pages/).
+    files: [
+      'src/**/*.ts',
+      'demo/**/*.{js,mjs,ts}',
+      'e2e/**/*.{js,mjs}',
+      'bench/**/pages/**/*.{js,mjs}',
+    ],
     ignores: ['e2e/support/**'],
     languageOptions: { globals: { ...globals.browser } },
   },
@@ -44,6 +49,7 @@ export default tseslint.config(
       'e2e/**/*.ts',
       'e2e/support/**/*.{js,mjs}',
     ],
+    ignores: ['bench/**/pages/**'],
     languageOptions: { globals: { ...globals.node } },
   },
 );

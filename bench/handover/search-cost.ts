@@ -4,7 +4,8 @@
 //
 // When the last check of a switch fails at the end of `switchMs`, the playout worklet
 // (src/media/playoutProcessor.ts) looks for the offset within 5 ms of the last one on the last
-// 30 ms, inside one message handler on the audio thread: 481 correlations of 1440 samples. The
+// 30 ms, inside one message handler on the audio thread: 481 delays scored on every 4th of 1440
+// samples, then the best and its 4 neighbours on all 1440. The
 // audio thread must also deliver 128 frames every 2.67 ms (48 kHz). This times that search in
 // a fresh process (the code not yet compiled by the JIT, as in a worklet that never searched
 // before) and warm, and, as the baseline of the same run, one plain render quantum of two
@@ -92,7 +93,8 @@ if (args.includes('--trial')) {
   const body = [
     'What the playout worklet does on the audio thread when the last check of a switch fails at',
     'the end of `switchMs`: it looks for the offset within 5 ms of the last one on the last 30 ms',
-    '(481 correlations of 1440 samples) inside one message handler, while the thread must deliver',
+    '(481 delays scored on every 4th of 1440 samples, then the best and its 4 neighbours on all',
+    'of them) inside one message handler, while the thread must deliver',
     `128 frames every ${DEADLINE_MS.toFixed(2)} ms. Timed in Node ${process.version} (V8, as in Chromium), in a`,
     'fresh process for the first search (not yet compiled by the JIT) and warm; the baseline is one',
     'plain render quantum of two generations, in the same processes. Median (range) over the trials, ms.',

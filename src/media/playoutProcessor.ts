@@ -31,6 +31,8 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
   const MATCH = 0.9;
   /** Mean square below which audio counts as silence (about -60 dBFS). */
   const SILENCE = 1e-6;
+  /** The search's first pass scores every 4th sample (the correlation of 360 is still sharp). */
+  const STRIDE = 4;
 
   interface Slot {
     rings: Float32Array[];
@@ -123,7 +125,8 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
         let wantedDelay = message.lag === null ? from.delay : from.delay + message.lag;
         // Checked only where alignment is possible: a shortfall does not get better by waiting.
         const possible = wantedDelay === clampDelay(wantedDelay);
-        let verified = message.verify && possible && this.score(from, slot, wantedDelay) >= MATCH;
+        let verified =
+          message.verify && possible && this.score(from, slot, wantedDelay, 1) >= MATCH;
         if (message.verify && possible && !verified) {
           // A jitter buffer stretched its audio since the lag was measured. Out of time (search
           // > 0), look for the offset near it on the last 30 ms; otherwise measure again.
@@ -175,12 +178,26 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
       }
     }
 
-    /** The delay within `radius` of `around` at which `b` best matches `a` (>= MATCH), or null. */
+    /**
+     * The delay within `radius` of `around` at which `b` best matches `a` (>= MATCH), or null.
+     * Every delay is scored on every STRIDE-th sample first, then the best one and its
+     * neighbours in full: a quarter of the work on the audio thread, which must not stall.
+     */
     near(a: Slot, b: Slot, around: number, radius: number): number | null {
+      const low = Math.max(0, Math.round(around - radius));
+      let coarse = low;
+      let coarseScore = -2;
+      for (let d = low; d <= around + radius; d++) {
+        const score = this.score(a, b, d, STRIDE);
+        if (score > coarseScore) {
+          coarseScore = score;
+          coarse = d;
+        }
+      }
       let best: number | null = null;
       let bestScore = MATCH;
-      for (let d = Math.max(0, Math.round(around - radius)); d <= around + radius; d++) {
-        const score = this.score(a, b, d);
+      for (let d = Math.max(low, coarse - 2); d <= Math.min(coarse + 2, around + radius); d++) {
+        const score = this.score(a, b, d, 1);
         if (score >= bestScore) {
           bestScore = score;
           best = d;
@@ -191,23 +208,27 @@ export function definePlayoutProcessor(scope: PlayoutWorkletScope): void {
 
     /**
      * How well `a` as it plays now and `b` played `delay` samples late carry the same audio over
-     * the last VERIFY samples: normalised correlation, 1 when both are near silence (any
-     * alignment of silence is inaudible).
+     * the last VERIFY samples (every `stride`-th): normalised correlation, 1 when both are near
+     * silence (any alignment of silence is inaudible).
      */
-    score(a: Slot, b: Slot, delay: number): number {
+    score(a: Slot, b: Slot, delay: number, stride: number): number {
       const ra = a.rings[0]!;
       const rb = b.rings[0]!;
+      // Math.round(t - x) is t + Math.round(-x) for a whole t: rounded once, not per sample.
+      const shiftA = Math.round(-a.delay);
+      const shiftB = Math.round(-delay);
       let sum = 0;
       let ea = 0;
       let eb = 0;
-      for (let t = this.frame - VERIFY; t < this.frame; t++) {
-        const x = ra[Math.round(t - a.delay) & MASK]!;
-        const y = rb[Math.round(t - delay) & MASK]!;
+      for (let t = this.frame - VERIFY; t < this.frame; t += stride) {
+        const x = ra[(t + shiftA) & MASK]!;
+        const y = rb[(t + shiftB) & MASK]!;
         sum += x * y;
         ea += x * x;
         eb += y * y;
       }
-      if (ea < SILENCE * VERIFY && eb < SILENCE * VERIFY) return 1;
+      const quiet = (SILENCE * VERIFY) / stride;
+      if (ea < quiet && eb < quiet) return 1;
       return ea > 0 && eb > 0 ? sum / Math.sqrt(ea * eb) : 0;
     }
 

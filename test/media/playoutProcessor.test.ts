@@ -168,6 +168,71 @@ describe('playout processor', () => {
     expect(rig.replies.at(-1)).toMatchObject({ type: 'switched' });
   });
 
+  describe('out of time, a switch whose check fails looks for the offset near the one asked for', () => {
+    /** Three unrelated tones and a little noise: narrow-band, and not periodic within the search. */
+    const TONES = Float32Array.from(
+      SIGNAL,
+      (v, n) =>
+        0.4 * Math.sin((2 * Math.PI * 220 * n) / RATE) +
+        0.3 * Math.sin((2 * Math.PI * 347 * n) / RATE + 1) +
+        0.2 * Math.sin((2 * Math.PI * 513 * n) / RATE + 2) +
+        0.05 * v,
+    );
+    const outOfTime = (lag: number, force: boolean) => ({
+      type: 'switch',
+      from: 0,
+      slot: 1,
+      lag,
+      verify: true,
+      search: 240,
+      force,
+      fade: 480,
+      reserve: 0,
+      rate: 0,
+    });
+    // Offsets where the check itself fails: in low tones, one a few samples off still matches.
+    for (const [name, signal, offsets] of [
+      ['white noise (a match one sample wide)', SIGNAL, [-231, -3, 1, 2, 97, 240]],
+      ['low tones (a match tens of samples wide)', TONES, [-231, -40, 97, 240]],
+    ] as const) {
+      for (const off of offsets) {
+        it(`finds it ${off} samples from the one asked for, in ${name}, and switches on it`, () => {
+          const rig = new ProcessorRig([
+            (frame) => signal[frame - 1000] ?? 0,
+            (frame) => signal[frame - 500] ?? 0,
+            () => null,
+          ]);
+          rig.send({ type: 'play', slot: 0, delay: 0 });
+          rig.render(300);
+          rig.send(outOfTime(500 + off, false));
+          expect(rig.replies.at(-1)).toEqual({
+            type: 'switched',
+            frame: 300 * QUANTUM,
+            delay: 500,
+            shortfall: 0,
+            verified: true,
+            lag: 500,
+          });
+          rig.render(20);
+          let worst = 0;
+          for (let n = 0; n < rig.frame; n++)
+            worst = Math.max(worst, Math.abs(rig.output[0]![n]! - (signal[n - 1000] ?? 0)));
+          expect(worst).toBeLessThan(1e-6);
+        });
+      }
+    }
+
+    it('beyond the search, refuses the switch, or makes it unverified when forced', () => {
+      const rig = new ProcessorRig([heard(1000), heard(500), () => null]);
+      rig.send({ type: 'play', slot: 0, delay: 0 });
+      rig.render(300);
+      rig.send(outOfTime(500 + 241, false));
+      expect(rig.replies.at(-1)).toEqual({ type: 'rejected', frame: 300 * QUANTUM });
+      rig.send(outOfTime(500 - 241, true));
+      expect(rig.replies.at(-1)).toMatchObject({ type: 'switched', verified: false, lag: 259 });
+    });
+  });
+
   it('accepts any alignment of silence', () => {
     const rig = new ProcessorRig([() => 0, () => 0, () => null]);
     rig.send({ type: 'play', slot: 0, delay: 0 });
