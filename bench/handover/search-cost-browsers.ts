@@ -7,9 +7,9 @@
 // a real AudioContext of Chromium and of Firefox (bench/handover/pages/search-cost.mjs), each
 // trial in a fresh browser context, so the first search runs in a worklet scope that has never
 // run it: what happens at a call's first end-of-budget switch. The baselines, in the same
-// trials: the check alone (the offset still right, no search) and a 'play' command. With two or
-// more --worklet builds, their trials alternate. Writes the "Audio-thread work at a switch, in
-// the browsers" section of BENCHMARKS.md.
+// trials: a switch whose check passes (no search), first in another fresh context and warm, and
+// a 'play' command. With two or more --worklet builds, their trials alternate. Writes the
+// "Audio-thread work at a switch, in the browsers" section of BENCHMARKS.md.
 import { cpus, loadavg } from 'node:os';
 import { writeBenchmarksSection } from '../benchmarks-file.mjs';
 import { median } from '../../e2e/audio/decode';
@@ -59,12 +59,16 @@ try {
             url.searchParams.set('worklet', worklet);
             await page.goto(url.href);
             await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready);
+            let timer: NodeJS.Timeout | undefined;
             const trial = (await Promise.race([
               page.evaluate(() => (window as unknown as { trial: () => Promise<unknown> }).trial()),
-              new Promise((_, reject) =>
-                setTimeout(() => reject(new Error(`${name}: the trial took over 30 s`)), 30_000),
-              ),
-            ])) as Trial;
+              new Promise((_, reject) => {
+                timer = setTimeout(
+                  () => reject(new Error(`${name}: a trial took over 30 s`)),
+                  30_000,
+                );
+              }),
+            ]).finally(() => clearTimeout(timer))) as Trial;
             const key = `${name} ${worklet}`;
             results.set(key, [...(results.get(key) ?? []), trial]);
           } finally {
