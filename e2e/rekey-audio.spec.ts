@@ -109,6 +109,8 @@ const PAIRS: { sender: BrowserName; receiver: BrowserName; srtp: SrtpProfile }[]
 const REKEYS = 10;
 /** A correctness bound, not a speed goal (bench/handover measures that). */
 const MAX_SILENCE_MS = 100;
+/** Recording checked from 100 ms before each switch to this long after (the output path's latency inside). */
+const SWITCH_AFTER_MS = 600;
 /** Runs in the `audio` project: alone, after the parallel tests (playwright.config.ts). */
 const AUDIO = { tag: '@audio' };
 
@@ -134,6 +136,15 @@ for (const pair of PAIRS) {
             async () => Math.min((await reports(sender)).length, (await reports(receiver)).length),
             (n) => n >= REKEYS,
             90_000,
+          );
+          // A report comes when its old connection is retired, as soon as 250 ms after the
+          // switch: keep recording until the last switch's window (600 ms after it) is in.
+          const lastSwitch = (await reports(receiver))[REKEYS - 1]!.handover!.at;
+          await waitFor(
+            'the recording to cover the last switch',
+            async () => recording.startedAt + (recording.samples / 48_000) * 1000,
+            (end) => end >= lastSwitch + SWITCH_AFTER_MS + 200,
+            10_000,
           );
         } finally {
           pcm = await recording.stop();
@@ -180,7 +191,7 @@ for (const pair of PAIRS) {
         // latency (Chromium ~235 ms, Firefox ~46 ms: bench/handover --calibrate).
         const switches = receiverReports.map((r) => r.handover!.at);
         expect(switches.length).toBe(REKEYS);
-        const heard = analyse(pcm, recording, SENDER_SEED, switches, 100, 600);
+        const heard = analyse(pcm, recording, SENDER_SEED, switches, 100, SWITCH_AFTER_MS);
         test.info().annotations.push({
           type: 'heard at switches (ms)',
           description: heard.around
