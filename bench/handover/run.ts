@@ -3,7 +3,7 @@
 //   node --import tsx bench/handover/run.ts [--rekeys 20] [--pairs chromium:chromium,...]
 //        [--modes sdk,bbm] [--switch-ms 6000] [--sdk /url/of/bundle.mjs] [--write]
 //        [--out file.json] [--save DIR] [--warm-up 1] [--audio-output remoteStream|speaker]
-//        [--no-realtime] [--probe-ms 50]
+//        [--no-realtime] [--probe-ms 50] [--timing]
 //   node --import tsx bench/handover/run.ts --calibrate [--rekeys 10] [--pairs ...]
 //   node --import tsx bench/handover/run.ts --report a.json [b.json ...]
 //
@@ -27,11 +27,14 @@
 //
 // --probe-ms MS (diagnostics): the receiver page records its connections' inbound audio counters
 // every MS ms; bench/handover/concealment.ts then says which connection each heard step came from.
+// --timing (diagnostics): both pages record how long each playout measurement held their main
+// thread ('measure' events); with --save, the sender's events go to NAME.sender-events.json.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { writeBenchmarksSection } from '../benchmarks-file.mjs';
 import { keepAudioRealtime } from './realtime';
+import { AROUND, controlWindows, SWITCH_WINDOWS } from './windows';
 import { loadRecording, saveRecording } from './saved';
 import globalSetup from '../../e2e/support/global-setup';
 import type { BrowserName } from '../../e2e/support/browsers';
@@ -83,33 +86,11 @@ const SIGNALING_DELAY_MS = 50;
 const REALTIME = !args.includes('--no-realtime');
 /** Diagnostics: the receiver page samples its connections' inbound audio stats this often (ms). */
 const PROBE_MS = args.includes('--probe-ms') ? Number(option('probe-ms', '')) : null;
+/** Diagnostics: both pages record each playout measurement's main-thread time ('measure' events). */
+const TIMING = args.includes('--timing');
 if (PROBE_MS !== null && !(PROBE_MS >= 10)) throw new Error('--probe-ms: a number of ms >= 10');
 
-/**
- * The switch window, in ms after the receiver's report's handover.at (when its crossfade
- * began): where the crossfade can be heard, given the latency of the receiver's WebAudio ->
- * MediaStream -> <audio> -> PulseAudio path. Measured with --calibrate, it differs from one
- * browser launch to the next (Chromium 155-309 ms, Firefox 8-55 ms in two runs, BENCHMARKS.md),
- * so the window spans all of that with some margin.
- */
-const SWITCH_WINDOWS: Record<
-  'remoteStream' | 'speaker',
-  Record<BrowserName, { from: number; to: number }>
-> = {
-  remoteStream: {
-    chromium: { from: 100, to: 400 },
-    firefox: { from: -50, to: 150 },
-  },
-  // The SDK's own output (--audio-output speaker) skips the MediaStream -> <audio> hop: one
-  // calibration run heard Chromium 55-90 ms and Firefox 39-70 ms after handover.at.
-  speaker: {
-    chromium: { from: 0, to: 250 },
-    firefox: { from: -50, to: 150 },
-  },
-};
 const SWITCH_WINDOW = SWITCH_WINDOWS[AUDIO_OUTPUT];
-/** The wide window, around handover.at too: the switch and what follows it (1 s). */
-const AROUND = { before: 200, after: 800 };
 /** After each SDK re-key: room for a 1 s control window with no re-key under way. */
 const GAP_MS = 1500;
 /** Baseline: around the sender's close; the output path adds ~100-250 ms, the hole ~250 ms. */
@@ -163,7 +144,11 @@ async function runSdk(rig: Rig, sender: BrowserName, receiver: BrowserName): Pro
     sender,
     receiver,
     { delayMs: SIGNALING_DELAY_MS },
-    { ...(SDK ? { sdk: SDK } : {}), ...(CALIBRATE ? { markMs: MARK_MS } : {}) },
+    {
+      ...(SDK ? { sdk: SDK } : {}),
+      ...(CALIBRATE ? { markMs: MARK_MS } : {}),
+      ...(TIMING ? { timing: true } : {}),
+    },
   );
   try {
     const recording = await record(rig.sink, REKEYS * 12_000 + 60_000);
@@ -211,6 +196,11 @@ async function runSdk(rig: Rig, sender: BrowserName, receiver: BrowserName): Pro
     // Without the warm-up re-key's events: what is scored starts after it.
     const events = dropFirstRekeys(await pageEvents(pair.receiver), warmUp);
     save(`${sender}-${receiver}-sdk`, pcm, recording.startedAt, events);
+    if (TIMING && SAVE)
+      writeFileSync(
+        `${SAVE}/${sender}-${receiver}-sdk.sender-events.json`,
+        JSON.stringify(dropFirstRekeys(await pageEvents(pair.sender), warmUp)),
+      );
     const heard = analyseSdk(pcm, recording.startedAt, events, receiver);
     const handovers = heard.handovers;
     const notes = [
@@ -271,15 +261,7 @@ function analyseSdk(
   const toMs = (at: number) => at - startedAt;
   const { from, to } = SWITCH_WINDOW[receiver];
   // Control: in each gap between one re-key's end and the next one's start.
-  const starts = events.filter((e) => e.type === 'rekeystart').map((e) => e.at);
-  const controls: number[] = [];
-  for (const end of reports.map((e) => e.at)) {
-    const at = end + 300 + AROUND.before;
-    const next = starts.find((s) => s > end) ?? Infinity;
-    if (at + AROUND.after <= next - 100) controls.push(at);
-  }
-  // A switch-length control in the middle of each 1 s one.
-  const middle = (AROUND.after - AROUND.before) / 2 - (from + to) / 2;
+  const { at: controls, middle } = controlWindows(events, SWITCH_WINDOW[receiver]);
   return {
     switches: handovers.map((h) => measureAround(decoded, toMs(h.at), -from, to)),
     around: handovers.map((h) => measureAround(decoded, toMs(h.at), AROUND.before, AROUND.after)),

@@ -21,6 +21,34 @@ if (params.get('mark')) {
     return post.call(this, message, ...rest);
   };
 }
+// ?timing=1 (bench/handover --timing): a 'measure' event for each snapshot the playout worklet
+// answers, with how long the SDK's handler (the offset search) held the main thread. Wraps the
+// port's onmessage setter; the SDK is as shipped.
+if (params.get('timing')) {
+  const handler = Object.getOwnPropertyDescriptor(MessagePort.prototype, 'onmessage');
+  Object.defineProperty(MessagePort.prototype, 'onmessage', {
+    configurable: true,
+    get() {
+      return handler.get.call(this);
+    },
+    set(listener) {
+      if (typeof listener !== 'function') {
+        handler.set.call(this, listener);
+        return;
+      }
+      handler.set.call(this, function (event) {
+        if (event.data?.type !== 'snapshot') return listener.call(this, event);
+        const samples = event.data.a.length;
+        const started = performance.now();
+        try {
+          return listener.call(this, event);
+        } finally {
+          record('measure', { ms: performance.now() - started, samples });
+        }
+      });
+    },
+  });
+}
 const SDK_URL = new URLSearchParams(location.search).get('sdk') ?? '/dist/rekey-rtc.mjs';
 const { SecureCall } = await import(SDK_URL);
 

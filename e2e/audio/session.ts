@@ -29,6 +29,8 @@ export interface PageOptions {
   sdk?: string;
   /** Calibration: every aligned switch lands this many ms off (bench/handover --calibrate). */
   markMs?: number;
+  /** Diagnostics: the page records how long each playout measurement took on its main thread. */
+  timing?: boolean;
 }
 
 export async function openAudioPage(browser: Browser, options: PageOptions = {}): Promise<Page> {
@@ -37,6 +39,7 @@ export async function openAudioPage(browser: Browser, options: PageOptions = {})
   const url = new URL(AUDIO_PAGE, baseURL());
   if (options.sdk) url.searchParams.set('sdk', options.sdk);
   if (options.markMs !== undefined) url.searchParams.set('mark', String(options.markMs));
+  if (options.timing) url.searchParams.set('timing', '1');
   await page.goto(url.href);
   await page.waitForFunction(
     () => (window as unknown as { harnessReady?: boolean }).harnessReady === true,
