@@ -20,14 +20,13 @@
 // What it answers: is what a switch window loses beyond 10 ms the switch, or a late packet
 // concealed by the connection playing, which same-length windows with no re-key show too?
 // --write puts the table in BENCHMARKS.md, section "Handover, against concealment".
-import { readdirSync } from 'node:fs';
 import { decode, measureAround } from '../../e2e/audio/decode';
 import { SENDER_SEED } from '../../e2e/audio/session';
 import type { BrowserName } from '../../e2e/support/browsers';
 import type { RekeyReport } from '../../src/types';
 import { writeBenchmarksSection } from '../benchmarks-file.mjs';
 import { concealmentIn, playingSpans, type Concealment, type Probe } from './attribution';
-import { loadRecording } from './saved';
+import { loadRecording, sdkRecordings } from './saved';
 import { controlWindows, SWITCH_WINDOWS, type AudioOutput } from './windows';
 
 const TARGET_MS = 10;
@@ -99,15 +98,7 @@ function scoreRecording(dir: string, name: string, receiver: BrowserName): Score
 
 const byPair = new Map<string, Scored[]>();
 for (const dir of dirs) {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('-sdk.pcm'));
-  } catch (err) {
-    console.error(`cannot read ${dir}: ${(err as Error).message}`);
-    process.exit(1);
-  }
-  for (const file of files.sort()) {
-    const name = file.slice(0, -'.pcm'.length);
+  for (const name of sdkRecordings(dir)) {
     const [sender, receiver] = name.split('-') as [BrowserName, BrowserName];
     if (!(receiver in SWITCH_WINDOWS[output])) {
       console.log(`${dir}/${name}: not a sender-receiver-sdk recording, skipped`);
@@ -143,33 +134,27 @@ const within = (ws: Scored[]) => {
   const worst = Math.max(...ws.map((w) => w.disruptionMs));
   return `${ws.filter((w) => w.disruptionMs <= TARGET_MS).length}/${ws.length} (worst ${worst.toFixed(1)})`;
 };
-const rows: string[][] = [];
-const total: Scored[] = [];
-for (const [pair, scored] of [...byPair].sort()) {
-  total.push(...scored);
-  const row = [pair];
-  for (const kind of ['switch', 'control'] as const) {
+/** A table row: per kind of window, how many, within the target without and with concealment, unprobed. */
+const row = (label: string, scored: Scored[]) => [
+  label,
+  ...(['switch', 'control'] as const).flatMap((kind) => {
     const ws = scored.filter((w) => w.kind === kind);
-    row.push(
+    return [
       String(ws.length),
       within(ws.filter((w) => w.concealed === false)),
       within(ws.filter((w) => w.concealed === true)),
       String(ws.filter((w) => w.concealed === null).length),
-    );
-  }
-  rows.push(row);
-}
-const all = ['all'];
-for (const kind of ['switch', 'control'] as const) {
-  const ws = total.filter((w) => w.kind === kind);
-  all.push(
-    String(ws.length),
-    within(ws.filter((w) => w.concealed === false)),
-    within(ws.filter((w) => w.concealed === true)),
-    String(ws.filter((w) => w.concealed === null).length),
-  );
-}
-rows.push(all);
+    ];
+  }),
+];
+const pairs = [...byPair].sort();
+const rows = [
+  ...pairs.map(([pair, scored]) => row(pair, scored)),
+  row(
+    'all',
+    pairs.flatMap(([, scored]) => scored),
+  ),
+];
 const header = [
   'sender -> receiver',
   'switch windows',

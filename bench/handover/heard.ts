@@ -8,11 +8,10 @@
 // the sender's tone were heard in place; and when the first ones were. A launch whose output
 // garbles or drifts in pitch for seconds shows as a run of such windows; a clean one has none
 // or a few (jitter-buffer steps, switches).
-import { readdirSync } from 'node:fs';
 import { decode } from '../../e2e/audio/decode';
 import { SENDER_SEED } from '../../e2e/audio/session';
 import { SAMPLE_RATE } from '../../e2e/audio/signal.mjs';
-import { loadRecording } from './saved';
+import { loadRecording, sdkRecordings } from './saved';
 
 const WINDOW_MS = 200;
 const MIN_HEARD = 18;
@@ -27,15 +26,8 @@ const perMs = SAMPLE_RATE / 1000;
 let launches = 0;
 let garbled = 0;
 for (const dir of dirs) {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('-sdk.pcm'));
-  } catch (err) {
-    console.error(`cannot read ${dir}: ${(err as Error).message}`);
-    process.exit(1);
-  }
-  for (const file of files) {
-    const { pcm } = loadRecording(dir, file.slice(0, -'.pcm'.length));
+  for (const name of sdkRecordings(dir)) {
+    const { pcm } = loadRecording(dir, name);
     const good = decode(pcm, SENDER_SEED).runs.filter((r) => r.index >= 0);
     const end = pcm.length / perMs - MARGIN_MS;
     const bad: number[] = [];
@@ -55,7 +47,7 @@ for (const dir of dirs) {
       .map((t) => (t / 1000).toFixed(1))
       .join(' ');
     console.log(
-      `${dir}/${file}: ${bad.length}/${windows} windows under ${MIN_HEARD}/20 heard` +
+      `${dir}/${name}.pcm: ${bad.length}/${windows} windows under ${MIN_HEARD}/20 heard` +
         (bad.length ? ` (from ${first}${bad.length > 6 ? ' ...' : ''} s)` : ''),
     );
   }

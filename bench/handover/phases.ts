@@ -14,11 +14,11 @@
 // full searches (the whole +-250 ms) apart from tracking ones, and how many concealments on the
 // connection playing fell within 150 ms after a measurement over 8 ms on either side, against
 // the number expected if they fell anywhere in the recording.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { PageEvent } from '../../e2e/audio/session';
 import type { RekeyReport } from '../../src/types';
 import type { Probe } from './attribution';
-import { loadRecording } from './saved';
+import { loadRecording, sdkRecordings } from './saved';
 
 const PHASES = ['after the switch', 'alone', 'handshake', 'overlap, 1st s', 'overlap, rest'];
 /** Snapshot length of a full search (150 ms + 2 x 250 ms at 48 kHz; src/media/RemotePlayout.ts). */
@@ -38,9 +38,7 @@ const measures = { full: [] as number[], tracking: [] as number[] };
 const near = { observed: 0, expected: 0, total: 0 };
 
 for (const dir of dirs) {
-  const files = readdirSync(dir).filter((f) => f.endsWith('-sdk.pcm'));
-  for (const file of files.sort()) {
-    const name = file.slice(0, -'.pcm'.length);
+  for (const name of sdkRecordings(dir)) {
     const receiver = name.split('-')[1]!;
     const saved = loadRecording(dir, name);
     const probes = saved.events.filter((e) => e.type === 'probe') as unknown as Probe[];

@@ -1,6 +1,6 @@
 // A recording `run.ts --save DIR` keeps: NAME.pcm (raw s16le, 48 kHz mono, as parec gave it) and
 // NAME.json (when sample 0 was recorded, Date.now(), and the receiver page's events).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { PageEvent } from '../../e2e/audio/session';
 
 export interface Saved {
@@ -25,4 +25,17 @@ export function loadRecording(dir: string, name: string): Saved {
     events: PageEvent[];
   };
   return { pcm, startedAt, events };
+}
+
+/** Names (without `.pcm`) of the SDK recordings in `dir`, sorted; exits saying why if it cannot read it. */
+export function sdkRecordings(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('-sdk.pcm'))
+      .map((f) => f.slice(0, -'.pcm'.length))
+      .sort();
+  } catch (err) {
+    console.error(`cannot read ${dir}: ${(err as Error).message}`);
+    process.exit(1);
+  }
 }
